@@ -26,7 +26,7 @@ Sum every second spin.
 <BLANKLINE>
 Numeric checks
 --------------
-  partition function: value 1.0000000000000000e+00, reference 1.0000000000000000e+00, error 8.9e-16
+  partition function: value 1.0000000000000000e+00, reference 1.0000000000000009e+00, error 8.9e-16
 <BLANKLINE>
 >>> doc.results["K'"]
 log(cosh(2*K))/2
