@@ -1,0 +1,312 @@
+"""The marginalization engine: integrate a layer out of an energy model.
+
+With ``t = sum_M W_{ML}^T x_M`` the master identity (MATH.md section 1) reads
+``E'(rest) = E_rest(rest) - A_L(theta_L + t)``.  Three rules implement it:
+
+* **Gaussian layer** -- a Gaussian integral.  The result is kept as a
+  :class:`~symrg.model.GaussianTerm` ``-1/2 eta^T S eta - 1/2 log det(2 pi S)`` with
+  ``S = Q_L^{-1}`` a named intermediate; it is *folded* (Schur-complement update of
+  biases, self blocks and couplings, plus its constant) as soon as a later step needs
+  the polynomial form.  The positive-definiteness of ``Q_L`` is recorded as a condition.
+* **Discrete layer coupled linearly** -- one closed-form
+  :class:`~symrg.model.LogPartitionTerm` (softplus for Bernoulli, log 2cosh for spins).
+* **Discrete layer coupled inside itself or inside a non-polynomial term** -- summed
+  configuration by configuration (:class:`~symrg.model.EnumeratedTerm`), explicit mode
+  only, below ``max_configurations``.
+
+A Gaussian layer inside a non-polynomial term has no closed-form integral and is refused.
+
+Examples
+--------
+>>> from symrg.model import seed_dbm
+>>> H_vh = marginalize(seed_dbm(), "s")
+>>> H_v = marginalize(H_vh, "h")
+>>> H_v.layer_names
+('v',)
+>>> [i.symbol.name for i in H_v.intermediates]
+['C']
+>>> H_v.intermediates[0].inverse_of
+I - U*U.T
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from .exprs import MatScalar, is_zero_matrix, scaled_identity_factor
+from .model import (
+    Condition,
+    EnergyModel,
+    EnumeratedTerm,
+    GaussianTerm,
+    Intermediate,
+    LogPartitionTerm,
+    ModelError,
+    Step,
+)
+from .printing import explicit_block, term_expression
+from .units import Bernoulli, Discrete, Gaussian, Spin
+
+__all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
+
+#: enumeration of a discrete layer is refused above this many configurations
+DEFAULT_MAX_CONFIGURATIONS = 4096
+
+
+def marginalize(model: EnergyModel, *layers: str, max_configurations: int = DEFAULT_MAX_CONFIGURATIONS) -> EnergyModel:
+    """Integrate (or sum) the named layers out of ``model``, in the order given.
+
+    Parameters
+    ----------
+    model
+        The energy model.
+    *layers
+        Names of the layers to remove.
+    max_configurations
+        Size guard for layers that must be summed configuration by configuration.
+
+    Returns
+    -------
+    EnergyModel
+        The effective model over the remaining layers; its ``constant`` and terms keep
+        the log of every factor pulled out, so the partition function is unchanged.
+
+    Raises
+    ------
+    ModelError
+        Unknown layer, a Gaussian layer inside a non-polynomial term, or an
+        enumeration above ``max_configurations``.
+    """
+    if not layers:
+        raise ModelError("name at least one layer to marginalize")
+    for name in layers:
+        model = _marginalize_one(model, name, max_configurations)
+    return model
+
+
+# --------------------------------------------------------------------------------------
+# helpers on blocks
+# --------------------------------------------------------------------------------------
+
+
+def _add(a: MatrixExpr | None, b: MatrixExpr | None) -> MatrixExpr | None:
+    if a is None or is_zero_matrix(a):
+        return b
+    if b is None or is_zero_matrix(b):
+        return a
+    # unevaluated, so that printed sums keep the order of the derivation (b + U c)
+    args = (a.args if isinstance(a, sp.MatAdd) else (a,)) + (b.args if isinstance(b, sp.MatAdd) else (b,))
+    return sp.MatAdd(*args, evaluate=False)
+
+
+def _without_layer(model: EnergyModel, name: str, **changes) -> EnergyModel:
+    """``model`` minus every polynomial block that touches ``name``."""
+    return model.with_(
+        layers=tuple(l for l in model.layers if l.name != name),
+        biases={k: v for k, v in model.biases.items() if k != name},
+        quadratic={k: v for k, v in model.quadratic.items() if k != name},
+        couplings={k: v for k, v in model.couplings.items() if name not in k},
+        original=model.original or model,
+        **changes,
+    )
+
+
+def _weights_into(model: EnergyModel, name: str) -> tuple:
+    return tuple((m, model.coupling(m, name)) for m in model.neighbours(name))
+
+
+def _new_intermediate_name(model: EnergyModel) -> str:
+    used = {i.symbol.name for i in model.intermediates} | set(model.params) | set(model.layer_names)
+    for cand in ["C"] + [f"C_{k}" for k in range(2, 1000)]:
+        if cand not in used:
+            return cand
+    raise ModelError("ran out of names for intermediates")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------
+# folding a Gaussian term back into the polynomial structure (Schur complement)
+# --------------------------------------------------------------------------------------
+
+
+def fold(model: EnergyModel, term: GaussianTerm) -> EnergyModel:
+    """Expand a Gaussian term into biases, self blocks, couplings and the constant.
+
+    ``-1/2 (theta + sum_M W_M^T x_M)^T S (...)`` gives ``theta_M += W_M S theta``,
+    ``Q_M -= W_M S W_M^T`` and ``W_{MM'} += W_M S W_{M'}^T``.
+    """
+    biases = dict(model.biases)
+    quad = dict(model.quadratic)
+    coup = dict(model.couplings)
+    S, th = term.covariance, term.theta
+    order = model.layer_names
+    for m, w in term.weights:
+        if th is not None:
+            biases[m] = _add(biases.get(m), w * S * th)
+        quad[m] = _add(quad.get(m), -w * S * w.T)
+    for (m1, w1), (m2, w2) in itertools.combinations(term.weights, 2):
+        if order.index(m1) > order.index(m2):
+            (m1, w1), (m2, w2) = (m2, w2), (m1, w1)
+        coup[(m1, m2)] = _add(coup.get((m1, m2)), w1 * S * w2.T)
+    const = model.constant + term.log_normalizer()
+    if th is not None:
+        const += -MatScalar(th.T * S * th) / 2
+    return model.with_(
+        biases=biases,
+        quadratic=quad,
+        couplings=coup,
+        constant=const,
+        terms=tuple(t for t in model.terms if t is not term),
+    )
+
+
+def fold_all(model: EnergyModel) -> EnergyModel:
+    """Fold every Gaussian term (the fully polynomial form, when there is one)."""
+    for t in [t for t in model.terms if isinstance(t, GaussianTerm)]:
+        model = fold(model, t)
+    return model
+
+
+# --------------------------------------------------------------------------------------
+# the rules
+# --------------------------------------------------------------------------------------
+
+
+def _marginalize_one(model: EnergyModel, name: str, max_configurations: int) -> EnergyModel:
+    lay = model.layer(name)
+    for t in model.terms_with(name):
+        if isinstance(t, GaussianTerm):
+            model = fold(model, t)
+    if isinstance(lay.kind, Gaussian):
+        bad = model.terms_with(name)
+        if bad:
+            raise ModelError(
+                f"cannot integrate out Gaussian layer {name!r}: it enters the non-polynomial term left by "
+                f"summing out layer {bad[0].layer!r}, so its integral is not Gaussian and has no closed form; "
+                f"integrate {name!r} out before {bad[0].layer!r}"
+            )
+        return _integrate_gaussian(model, name)
+    if _closed_form_possible(model, name):
+        return _sum_closed_form(model, name)
+    return _sum_by_enumeration(model, name, max_configurations)
+
+
+def _integrate_gaussian(model: EnergyModel, name: str) -> EnergyModel:
+    lay = model.layer(name)
+    q = model.quadratic.get(name)
+    if q is None or is_zero_matrix(q):
+        raise ModelError(f"Gaussian layer {name!r} has no self-energy (precision); its integral diverges")
+    p = scaled_identity_factor(q)
+    intermediates, conditions = model.intermediates, model.conditions
+    if p is not None:
+        cov = sp.Identity(lay.size) / p
+    else:
+        cov = sp.MatrixSymbol(_new_intermediate_name(model), lay.size, lay.size)
+        intermediates += (Intermediate(cov, q),)
+        if all(c.matrix != q for c in conditions):
+            conditions += (Condition(q, f"precision of layer {name!r} when it is integrated out"),)
+    weights = _weights_into(model, name)
+    term = GaussianTerm(name, lay.size, model.biases.get(name), weights, q, cov)
+    nbrs = ", ".join(m for m, _ in weights) or "nothing"
+    step = Step(
+        name,
+        "Gaussian integral",
+        f"integrated out Gaussian layer {name} ({lay.size} units) coupled to {nbrs}",
+        "the couplings among the layers it touched shift by W S W^T, its second cumulant "
+        "(the covariance S of its prior) between two weights; the fields shift by W S theta, "
+        "its first cumulant (the mean S theta)",
+    )
+    out = _without_layer(model, name, intermediates=intermediates, conditions=conditions,
+                         terms=model.terms + (term,), history=model.history + (step,))
+    return fold(out, term) if not weights else out
+
+
+def _diagonal_only(model: EnergyModel, q) -> bool:
+    if not model.explicit:
+        return False
+    m = explicit_block(model, q)
+    return all(m[i, j] == 0 for i in range(m.rows) for j in range(m.cols) if i != j)
+
+
+def _closed_form_possible(model: EnergyModel, name: str) -> bool:
+    if model.terms_with(name):
+        return False
+    q = model.quadratic.get(name)
+    if q is None or is_zero_matrix(q):
+        return True
+    return isinstance(model.layer(name).kind, (Bernoulli, Spin)) and _diagonal_only(model, q)
+
+
+def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
+    lay = model.layer(name)
+    kind = lay.kind
+    theta = model.biases.get(name)
+    const = model.constant
+    q = model.quadratic.get(name)
+    if q is not None and not is_zero_matrix(q):
+        # v^2 = v folds the diagonal into the field; s^2 = 1 into the constant
+        d = explicit_block(model, q)
+        diag = sp.ImmutableMatrix([d[i, i] for i in range(d.rows)])
+        if isinstance(kind, Bernoulli):
+            theta = _add(theta, -diag / 2)
+        else:
+            const += sum(diag) / 2
+    weights = _weights_into(model, name)
+    term = LogPartitionTerm(name, kind, lay.size, theta, weights)
+    fn = {Bernoulli: "log(1 + e^eta) (softplus)", Spin: "log(2 cosh eta)"}.get(type(kind), "log sum_k e^(eta x_k)")
+    step = Step(
+        name,
+        "closed-form sum",
+        f"summed out {kind.name} layer {name} ({lay.size} units): each unit gives {fn}",
+        "expanding log-partition A(theta + t) in t gives n-body couplings weighted by the n-th cumulant "
+        "of the summed layer's prior",
+    )
+    return _without_layer(model, name, constant=const, terms=model.terms + (term,), history=model.history + (step,))
+
+
+def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) -> EnergyModel:
+    lay = model.layer(name)
+    kind = lay.kind
+    why = "it sits inside a non-polynomial term" if model.terms_with(name) else "its units are coupled to each other"
+    if not model.explicit:
+        raise ModelError(
+            f"layer {name!r} must be summed configuration by configuration ({why}), which needs an explicit "
+            f"integer size; it has symbolic size {lay.size}"
+        )
+    count = kind.size ** lay.size
+    if count > max_configurations:
+        raise ModelError(
+            f"summing out layer {name!r} needs explicit enumeration ({why}) of {kind.size}^{lay.size} = {count} "
+            f"configurations, above the limit max_configurations={max_configurations}"
+        )
+    x = lay.states
+    part = sp.S.Zero
+    th = model.biases.get(name)
+    if th is not None:
+        part -= (explicit_block(model, th).T * x)[0, 0]
+    q = model.quadratic.get(name)
+    if q is not None:
+        part += (x.T * explicit_block(model, q) * x)[0, 0] / 2
+    involved: set[str] = set()
+    for m in model.neighbours(name):
+        involved.add(m)
+        part -= (model.layer(m).states.T * explicit_block(model, model.coupling(m, name)) * x)[0, 0]
+    absorbed = model.terms_with(name)
+    for t in absorbed:
+        involved.update(t.layers)
+        part += term_expression(model, t)
+    involved.discard(name)
+    exponents = tuple(
+        sp.expand(-part.xreplace(dict(zip(x, cfg)))) for cfg in itertools.product(kind.values, repeat=lay.size)
+    )
+    order = [n for n in model.layer_names if n in involved]
+    term = EnumeratedTerm(name, tuple(order), exponents)
+    step = Step(
+        name,
+        "explicit enumeration",
+        f"summed out {kind.name} layer {name} over its {count} configurations ({why})",
+    )
+    rest = tuple(t for t in model.terms if t not in absorbed)
+    return _without_layer(model, name, terms=rest + (term,), history=model.history + (step,))

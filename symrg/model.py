@@ -1,0 +1,626 @@
+"""Layers and structured energy models.
+
+An :class:`EnergyModel` stores the energy ``E(x)`` (Boltzmann weight ``exp(-E)``) by
+structure rather than as one expression::
+
+    E = - sum_L theta_L^T x_L + 1/2 sum_L x_L^T Q_L x_L - sum_{L<M} x_L^T W_{LM} x_M
+        - sum_terms A_term(...) + constant
+
+* ``biases[L]``      the field ``theta_L`` (column vector),
+* ``quadratic[L]``   the self block ``Q_L`` (a Gaussian layer's precision matrix; for a
+  discrete layer, minus its intra-layer couplings),
+* ``couplings[(L, M)]`` the block ``W_{LM}`` (``L`` before ``M`` in layer order),
+* ``terms``          non-polynomial terms produced by summing layers out
+  (:class:`LogPartitionTerm`, :class:`GaussianTerm`, :class:`EnumeratedTerm`),
+* ``constant``       a scalar, the log of every factor pulled out so far.
+
+Every block is a sympy matrix expression whose leaves are named parameters
+(:class:`~sympy.MatrixSymbol`).  In *explicit* mode (integer layer sizes) each leaf also
+has explicit entries (``W_{12}``), used when a scalar expression is asked for; in
+*abstract* mode (symbolic sizes) results stay matrix expressions such as
+``(I - U U^T)^{-1}``.  Expressions are built on demand (:attr:`EnergyModel.energy`).
+
+Examples
+--------
+>>> from symrg.model import rbm
+>>> m = rbm(2, 1)
+>>> m.energy
+-W_{11}*h_1*v_1 - W_{21}*h_1*v_2 - a_1*v_1 - a_2*v_2 - b_1*h_1
+>>> m.layer("h").kind
+Bernoulli(values=(0, 1))
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Iterable, Mapping, Sequence
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from .exprs import scaled_identity_factor
+from .units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
+
+__all__ = [
+    "Layer",
+    "Param",
+    "Intermediate",
+    "Condition",
+    "LogPartitionTerm",
+    "GaussianTerm",
+    "EnumeratedTerm",
+    "Step",
+    "EnergyModel",
+    "energy_model",
+    "rbm",
+    "dbm",
+    "seed_dbm",
+    "ModelError",
+]
+
+#: explicit-mode blocks with more entries than this are not expanded to scalars
+MAX_EXPLICIT_ENTRIES = 40_000
+
+
+class ModelError(ValueError):
+    """A model description or an operation on a model is invalid."""
+
+
+# --------------------------------------------------------------------------------------
+# parts of a model
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer: ``size`` units of one ``kind``.
+
+    ``size`` is an ``int`` (explicit mode) or a positive integer :class:`~sympy.Symbol`
+    (abstract mode).
+
+    >>> Layer("v", 3).states
+    Matrix([
+    [v_1],
+    [v_2],
+    [v_3]])
+    """
+
+    name: str
+    size: int | sp.Symbol
+    kind: UnitKind = field(default_factory=Bernoulli)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ModelError(f"layer name must be an identifier, got {self.name!r}")
+        object.__setattr__(self, "kind", unit_kind(self.kind))
+        size = self.size
+        if isinstance(size, bool) or not isinstance(size, (int, sp.Symbol, sp.Integer)):
+            raise ModelError(f"layer {self.name!r}: size must be an int or a sympy Symbol, got {size!r}")
+        if isinstance(size, (int, sp.Integer)):
+            if int(size) < 1:
+                raise ModelError(f"layer {self.name!r}: size must be at least 1, got {size}")
+            object.__setattr__(self, "size", int(size))
+        elif size.is_positive is False or size.is_integer is False:
+            raise ModelError(f"layer {self.name!r}: symbolic size {size} must be a positive integer symbol")
+
+    @property
+    def explicit(self) -> bool:
+        return isinstance(self.size, int)
+
+    @property
+    def symbol(self) -> sp.MatrixSymbol:
+        """The layer's state as a column :class:`~sympy.MatrixSymbol` (both modes)."""
+        return sp.MatrixSymbol(self.name, self.size, 1)
+
+    @property
+    def states(self) -> sp.ImmutableMatrix:
+        """Explicit mode: the column of unit symbols ``x_1 ... x_n``."""
+        if not self.explicit:
+            raise ModelError(f"layer {self.name!r} has symbolic size {self.size}; it has no explicit unit symbols")
+        real = not self.kind.is_discrete or all(v.is_real for v in self.kind.values)
+        return sp.ImmutableMatrix([sp.Symbol(f"{self.name}_{i + 1}", real=real) for i in range(self.size)])
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named matrix parameter (coupling, bias or precision block).
+
+    ``symbol`` appears in the structured blocks; ``value`` (explicit mode) holds its
+    entries.  ``auto`` marks entries created by symrg (``W_{12}``): numerically such a
+    parameter is passed as one array under its name.  Otherwise the numeric callable
+    takes the free scalar symbols of ``value``.
+    """
+
+    symbol: sp.MatrixSymbol
+    value: sp.ImmutableMatrix | None = None
+    auto: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """A named intermediate ``symbol := definition`` (e.g. ``C := (I - U U^T)^{-1}``).
+
+    ``inverse_of`` is the matrix whose inverse ``symbol`` is (the numeric back-end
+    inverts it after checking it is positive definite).
+    """
+
+    symbol: sp.MatrixSymbol
+    inverse_of: MatrixExpr
+
+    @property
+    def definition(self) -> MatrixExpr:
+        return sp.Inverse(self.inverse_of)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition under which a result exists: ``matrix`` is positive definite."""
+
+    matrix: MatrixExpr
+    reason: str
+
+    def latex(self) -> str:
+        from .printing import latex
+
+        return latex(self.matrix) + r" \succ 0"
+
+    def text(self) -> str:
+        from .printing import text
+
+        return f"{text(self.matrix)} positive definite"
+
+
+@dataclass(frozen=True)
+class LogPartitionTerm:
+    """``- sum_j A(theta_j + sum_M (W_{ML}^T x_M)_j)``: a summed-out discrete layer.
+
+    ``weights`` maps each remaining layer ``M`` to ``W_{ML}`` (shape ``n_M x n_L``).
+    """
+
+    layer: str
+    kind: Discrete
+    size: int | sp.Symbol
+    theta: MatrixExpr | None
+    weights: tuple  # ((M, W_ML), ...)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.weights)
+
+    def argument(self) -> MatrixExpr:
+        """The vector ``eta = theta + sum_M W_{ML}^T x_M`` (column, length n_L)."""
+        parts = [] if self.theta is None else list(self.theta.args if isinstance(self.theta, sp.MatAdd) else [self.theta])
+        parts += [w.T * sp.MatrixSymbol(m, w.shape[0], 1) for m, w in self.weights]
+        if not parts:
+            return sp.ZeroMatrix(self.size, 1)
+        return sp.MatAdd(*parts, evaluate=False) if len(parts) > 1 else parts[0]
+
+
+@dataclass(frozen=True)
+class GaussianTerm:
+    """``- 1/2 eta^T S eta - 1/2 log det(2 pi S)``: an integrated Gaussian layer.
+
+    ``eta = theta + sum_M W_{ML}^T x_M``; ``S = precision^{-1}`` is ``covariance`` (a
+    named intermediate symbol, or the explicit inverse of a scalar multiple of I).
+    """
+
+    layer: str
+    size: int | sp.Symbol
+    theta: MatrixExpr | None
+    weights: tuple  # ((M, W_ML), ...)
+    precision: MatrixExpr
+    covariance: MatrixExpr
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.weights)
+
+    argument = LogPartitionTerm.argument
+
+    def log_normalizer(self) -> sp.Expr:
+        """``-1/2 log det(2 pi S)``, written with the precision: ``-n/2 log 2pi + 1/2 log det Q``."""
+        p = scaled_identity_factor(self.precision)
+        logdet = self.size * sp.log(p) / 2 if p is not None else sp.log(sp.Determinant(self.precision)) / 2
+        return -self.size * sp.log(2 * sp.pi) / 2 + logdet
+
+
+@dataclass(frozen=True)
+class EnumeratedTerm:
+    """``- log sum_c exp(exponents[c])``: a discrete layer summed configuration by configuration.
+
+    Explicit mode only; ``exponents`` are scalar expressions in the unit symbols of
+    ``layers`` and in parameter entries.
+    """
+
+    layer: str
+    layers: tuple[str, ...]
+    exponents: tuple[sp.Expr, ...]
+
+    def expression(self) -> sp.Expr:
+        return -sp.log(sp.Add(*[sp.exp(e) for e in self.exponents]))
+
+
+Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm
+
+
+@dataclass(frozen=True)
+class Step:
+    """One marginalization step, recorded for derivation documents."""
+
+    layer: str
+    rule: str
+    detail: str = ""
+    cumulant_reading: str = ""
+
+
+# --------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------
+
+
+def _freeze(d: Mapping) -> Mapping:
+    return MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True, eq=False)
+class EnergyModel:
+    """A structured energy over named layers (see the module docstring).
+
+    Build one with :func:`energy_model`, :func:`rbm`, :func:`dbm` or :func:`seed_dbm`,
+    and integrate layers out with :func:`symrg.marginalize.marginalize` (or the method
+    :meth:`marginalize`).  Instances are immutable; operations return new models.
+    """
+
+    layers: tuple[Layer, ...]
+    biases: Mapping[str, MatrixExpr] = field(default_factory=dict)
+    quadratic: Mapping[str, MatrixExpr] = field(default_factory=dict)
+    couplings: Mapping[tuple[str, str], MatrixExpr] = field(default_factory=dict)
+    terms: tuple = ()
+    constant: sp.Expr = sp.S.Zero
+    params: Mapping[str, Param] = field(default_factory=dict)
+    intermediates: tuple[Intermediate, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    history: tuple[Step, ...] = ()
+    original: "EnergyModel | None" = None
+
+    def __post_init__(self) -> None:
+        for name in ("biases", "quadratic", "couplings", "params"):
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
+        names = [l.name for l in self.layers]
+        if len(set(names)) != len(names):
+            raise ModelError(f"layer names must be distinct, got {names}")
+        modes = {l.explicit for l in self.layers}
+        if len(modes) > 1:
+            raise ModelError("mixing explicit (int) and abstract (Symbol) layer sizes in one model is not supported")
+
+    # -- inspection ------------------------------------------------------------------
+    @property
+    def explicit(self) -> bool:
+        return all(l.explicit for l in self.layers)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(l.name for l in self.layers)
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name``; a clear error lists the layers otherwise."""
+        for l in self.layers:
+            if l.name == name:
+                return l
+        raise ModelError(f"unknown layer {name!r}; this model has layers {list(self.layer_names)}")
+
+    def index(self, name: str) -> int:
+        self.layer(name)
+        return self.layer_names.index(name)
+
+    def coupling(self, a: str, b: str) -> MatrixExpr | None:
+        """The block ``W_{ab}`` oriented ``n_a x n_b`` (``None`` when absent)."""
+        if (a, b) in self.couplings:
+            return self.couplings[(a, b)]
+        if (b, a) in self.couplings:
+            return self.couplings[(b, a)].T
+        return None
+
+    def neighbours(self, name: str) -> tuple[str, ...]:
+        """Layers coupled to ``name`` through a quadratic block."""
+        out = []
+        for (a, b) in self.couplings:
+            if a == name:
+                out.append(b)
+            elif b == name:
+                out.append(a)
+        return tuple(sorted(set(out), key=self.layer_names.index))
+
+    def terms_with(self, name: str) -> tuple:
+        return tuple(t for t in self.terms if name in t.layers)
+
+    @property
+    def is_polynomial(self) -> bool:
+        """True when no non-polynomial term is left (Gaussian terms fold back)."""
+        return all(isinstance(t, GaussianTerm) for t in self.terms)
+
+    # -- expressions -----------------------------------------------------------------
+    @property
+    def energy(self) -> sp.Expr:
+        """The energy as a sympy expression (built on demand).
+
+        Explicit mode: a scalar in the unit symbols (``v_1``) and parameter entries
+        (``W_{12}``), named intermediates kept as matrix symbols.  Abstract mode: a
+        scalar built from 1x1 matrix forms (:class:`~symrg.exprs.MatScalar`).
+        """
+        from .printing import energy_expression
+
+        return energy_expression(self)
+
+    def latex(self, lhs: str | None = None) -> str:
+        """LaTeX of ``lhs = energy``, with named intermediates and conditions."""
+        from .printing import model_latex
+
+        return model_latex(self, lhs)
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + self.latex() + "$"
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{l.name}: {l.size} {l.kind.name}" for l in self.layers)
+        return f"EnergyModel({sizes}; {len(self.terms)} non-polynomial terms)"
+
+    # -- operations ------------------------------------------------------------------
+    def marginalize(self, *names: str, **kw) -> "EnergyModel":
+        """Integrate out the named layers in the order given."""
+        from .marginalize import marginalize
+
+        return marginalize(self, *names, **kw)
+
+    def lambdify(self, backend: str = "numpy"):
+        """A numeric callable of the energy (see :func:`symrg.numeric.lambdify`)."""
+        from .numeric import lambdify
+
+        return lambdify(self, backend=backend)
+
+    def with_(self, **changes) -> "EnergyModel":
+        """A copy with some fields replaced (used by the engines)."""
+        return replace(self, **changes)
+
+
+# --------------------------------------------------------------------------------------
+# constructors
+# --------------------------------------------------------------------------------------
+
+
+def _entry_name(base: str, idx: Sequence[int], dims: Sequence[int | sp.Symbol]) -> str:
+    wide = any(isinstance(d, int) and d >= 10 for d in dims)
+    sep = "," if wide else ""
+    return f"{base}_{{{sep.join(str(i + 1) for i in idx)}}}" if len(idx) > 1 else f"{base}_{idx[0] + 1}"
+
+
+def _make_param(name: str, rows, cols, value=None, explicit: bool = True, vector: bool = False) -> Param:
+    """A named parameter of shape rows x cols; ``value`` is user data or None (auto)."""
+    sym = sp.MatrixSymbol(name, rows, cols)
+    if value is not None:
+        mat = sp.ImmutableMatrix(value) if not isinstance(value, MatrixExpr) else value
+        if isinstance(mat, MatrixExpr) and not isinstance(mat, sp.MatrixBase):
+            raise ModelError(f"parameter {name!r}: pass an explicit sympy Matrix, a nested list or an array")
+        if explicit and mat.shape != (rows, cols):
+            raise ModelError(f"parameter {name!r} has shape {mat.shape}, expected {(rows, cols)}")
+        return Param(sym, sp.ImmutableMatrix(mat), auto=False)
+    if not explicit:
+        return Param(sym, None, auto=True)
+    if vector:
+        entries = [[sp.Symbol(_entry_name(name, (i,), (rows,)), real=True)] for i in range(rows)]
+    else:
+        entries = [[sp.Symbol(_entry_name(name, (i, j), (rows, cols)), real=True) for j in range(cols)] for i in range(rows)]
+    return Param(sym, sp.ImmutableMatrix(entries), auto=True)
+
+
+def energy_model(
+    layers: Sequence[Layer | tuple],
+    couplings: Mapping[tuple[str, str], object] | Iterable[tuple[str, str]] = (),
+    biases: Mapping[str, object] | None = None,
+    precisions: Mapping[str, object] | None = None,
+    constant: sp.Expr = 0,
+) -> EnergyModel:
+    """Build an energy model from layers and the pairs of layers that are coupled.
+
+    Parameters
+    ----------
+    layers
+        :class:`Layer` objects or tuples ``(name, size, kind)``.
+    couplings
+        Pairs ``(L, M)`` (a coupling named ``W_LM``) or a mapping from pairs to a
+        name (str), an explicit matrix / nested list (its entries may hold symbols),
+        or ``None`` to use the default name.  The energy contains ``- x_L^T W x_M``.
+    biases
+        Per layer: a name, an explicit column, ``0`` for no bias, or ``None`` for the
+        default name ``b_L``.  Layers not listed get the default.
+    precisions
+        Gaussian layers only: a name (a full symmetric parameter matrix), an explicit
+        matrix, or a scalar ``p`` (``p I``).  Default: the kind's precision times I.
+    constant
+        A scalar added to the energy.
+
+    Examples
+    --------
+    >>> m = energy_model([("v", 2, "spin"), ("h", 1, "spin")], {("v", "h"): "J"}, biases={"v": 0, "h": 0})
+    >>> m.energy
+    -J_{11}*h_1*v_1 - J_{21}*h_1*v_2
+    """
+    lays = tuple(l if isinstance(l, Layer) else Layer(*l) for l in layers)
+    names = [l.name for l in lays]
+    by_name = {l.name: l for l in lays}
+    if len(set(names)) != len(names):
+        raise ModelError(f"layer names must be distinct, got {names}")
+    explicit = all(l.explicit for l in lays)
+    params: dict[str, Param] = {}
+
+    def add_param(p: Param) -> MatrixExpr:
+        if p.name in params or p.name in by_name:
+            raise ModelError(f"the name {p.name!r} is used twice (layers and parameters need distinct names)")
+        params[p.name] = p
+        return p.symbol
+
+    def known(name: str) -> Layer:
+        if name not in by_name:
+            raise ModelError(f"unknown layer {name!r}; the layers are {names}")
+        return by_name[name]
+
+    bias_spec = dict(biases or {})
+    for k in bias_spec:
+        known(k)
+    out_biases: dict[str, MatrixExpr] = {}
+    for l in lays:
+        spec = bias_spec.get(l.name, None)
+        if isinstance(spec, (int, sp.Integer)) and spec == 0:
+            continue
+        if spec is None or isinstance(spec, str):
+            out_biases[l.name] = add_param(_make_param(spec or f"b_{l.name}", l.size, 1, explicit=explicit, vector=True))
+        else:
+            val = sp.ImmutableMatrix(spec)
+            if val.shape[1] != 1 and val.shape[0] == 1:
+                val = val.T
+            if val.shape != (l.size, 1):
+                raise ModelError(f"bias of layer {l.name!r} has shape {val.shape}, expected ({l.size}, 1)")
+            out_biases[l.name] = add_param(_make_param(f"b_{l.name}", l.size, 1, val, explicit))
+
+    pairs = couplings.items() if isinstance(couplings, Mapping) else [(p, None) for p in couplings]
+    out_couplings: dict[tuple[str, str], MatrixExpr] = {}
+    for (a, b), spec in pairs:
+        la, lb = known(a), known(b)
+        if a == b:
+            raise ModelError(f"coupling ({a!r}, {b!r}): units inside a layer are not coupled in an input model")
+        key, transpose = ((a, b), False) if names.index(a) < names.index(b) else ((b, a), True)
+        if key in out_couplings:
+            raise ModelError(f"layers {a!r} and {b!r} are coupled twice")
+        if spec is None or isinstance(spec, str):
+            sym = add_param(_make_param(spec or f"W_{a}{b}", la.size, lb.size, explicit=explicit))
+        else:
+            val = sp.ImmutableMatrix(spec)
+            if explicit and val.shape != (la.size, lb.size):
+                raise ModelError(
+                    f"coupling between {a!r} ({la.size} units) and {b!r} ({lb.size} units) has shape "
+                    f"{val.shape}, expected {(la.size, lb.size)}"
+                )
+            sym = add_param(_make_param(f"W_{a}{b}", la.size, lb.size, val, explicit))
+        out_couplings[key] = sym.T if transpose else sym
+
+    out_quad: dict[str, MatrixExpr] = {}
+    prec_spec = dict(precisions or {})
+    for k in prec_spec:
+        if not isinstance(known(k).kind, Gaussian):
+            raise ModelError(f"layer {k!r} is {known(k).kind.name}; only Gaussian layers take a precision")
+    for l in lays:
+        if not isinstance(l.kind, Gaussian):
+            continue
+        spec = prec_spec.get(l.name, None)
+        if spec is None:
+            out_quad[l.name] = l.kind.precision * sp.Identity(l.size)
+        elif isinstance(spec, str):
+            p = _make_param(spec, l.size, l.size, explicit=explicit)
+            if p.value is not None:  # a symmetric matrix of symbols
+                n = l.size
+                val = sp.ImmutableMatrix(n, n, lambda i, j: p.value[min(i, j), max(i, j)])
+                p = Param(p.symbol, val, auto=True)
+            out_quad[l.name] = add_param(p)
+        elif isinstance(spec, (sp.MatrixBase, list, tuple)) or hasattr(spec, "shape"):
+            val = sp.ImmutableMatrix(spec)
+            if val.shape != (l.size, l.size) or val != val.T:
+                raise ModelError(f"precision of layer {l.name!r} must be a symmetric {l.size}x{l.size} matrix")
+            out_quad[l.name] = add_param(_make_param(f"P_{l.name}", l.size, l.size, val, explicit))
+        else:
+            p = sp.sympify(spec)
+            if p.is_positive is False:
+                raise ModelError(f"precision of layer {l.name!r} must be positive, got {spec}")
+            out_quad[l.name] = p * sp.Identity(l.size)
+    conds = tuple(
+        Condition(q, f"precision of Gaussian layer {name!r}")
+        for name, q in out_quad.items()
+        if not (isinstance(q, sp.MatMul) and q.args[-1].is_Identity and q.args[0].is_positive)
+        and not q.is_Identity
+    )
+    return EnergyModel(
+        layers=lays,
+        biases=out_biases,
+        quadratic=out_quad,
+        couplings=out_couplings,
+        constant=sp.sympify(constant),
+        params=params,
+        conditions=conds,
+    )
+
+
+def _layer_specs(sizes, kinds, names) -> list[Layer]:
+    if len(kinds) != len(sizes) or len(names) != len(sizes):
+        raise ModelError(f"got {len(sizes)} sizes, {len(kinds)} kinds and {len(names)} names; they must match")
+    return [Layer(n, s, k) for n, s, k in zip(names, sizes, kinds)]
+
+
+def rbm(
+    n_visible: int | sp.Symbol,
+    n_hidden: int | sp.Symbol,
+    visible: UnitKind | str = "bernoulli",
+    hidden: UnitKind | str = "bernoulli",
+    names: tuple[str, str] = ("v", "h"),
+    weights: str | object = "W",
+    biases: tuple = ("a", "b"),
+) -> EnergyModel:
+    """Restricted Boltzmann machine ``E = -a^T v - b^T h - v^T W h``.
+
+    >>> import sympy as sp
+    >>> m = rbm(sp.Symbol("n_v", integer=True, positive=True), sp.Symbol("n_h", integer=True, positive=True))
+    >>> m.energy
+    -a.T*v - b.T*h - v.T*W*h
+    """
+    lays = _layer_specs((n_visible, n_hidden), (visible, hidden), names)
+    return energy_model(lays, {(names[0], names[1]): weights}, biases=dict(zip(names, biases)))
+
+
+def dbm(
+    sizes: Sequence[int | sp.Symbol],
+    kinds: Sequence[UnitKind | str] | None = None,
+    names: Sequence[str] | None = None,
+    weights: Sequence[str | object] | None = None,
+    biases: Sequence[str | object] | None = None,
+) -> EnergyModel:
+    """Deep Boltzmann machine: a chain of layers, each coupled to the next.
+
+    Defaults: Bernoulli units, layers ``x0, x1, ...``, weights ``W_0, W_1, ...``, biases
+    ``b_x0, ...``.
+
+    >>> dbm([2, 2, 1], ["bernoulli", "gaussian", "gaussian"]).layer_names
+    ('x0', 'x1', 'x2')
+    """
+    k = len(sizes)
+    kinds = list(kinds) if kinds is not None else ["bernoulli"] * k
+    names = list(names) if names is not None else [f"x{i}" for i in range(k)]
+    weights = list(weights) if weights is not None else [f"W_{i}" for i in range(k - 1)]
+    if len(weights) != k - 1:
+        raise ModelError(f"a DBM with {k} layers needs {k - 1} weight matrices, got {len(weights)}")
+    lays = _layer_specs(sizes, kinds, names)
+    bias_map = dict(zip(names, biases)) if biases is not None else None
+    return energy_model(lays, {(names[i], names[i + 1]): weights[i] for i in range(k - 1)}, biases=bias_map)
+
+
+def seed_dbm(
+    n_v: int | sp.Symbol | None = None,
+    n_h: int | sp.Symbol | None = None,
+    n_s: int | sp.Symbol | None = None,
+) -> EnergyModel:
+    """The seed's three-layer DBM (MATH.md section 2), abstract sizes by default::
+
+        E(v, h, s) = -a^T v - b^T h - c^T s + 1/2 h^T h + 1/2 s^T s - v^T W h - h^T U s
+
+    ``v`` Bernoulli, ``h`` and ``s`` Gaussian with unit precision.
+
+    >>> seed_dbm().energy
+    -a.T*v - b.T*h - c.T*s + h.T*h/2 + s.T*s/2 - h.T*U*s - v.T*W*h
+    """
+    sizes = []
+    for name, n in (("v", n_v), ("h", n_h), ("s", n_s)):
+        sizes.append(sp.Symbol(f"n_{name}", integer=True, positive=True) if n is None else n)
+    return dbm(sizes, ["bernoulli", "gaussian", "gaussian"], ["v", "h", "s"], ["W", "U"], ["a", "b", "c"])

@@ -1,0 +1,262 @@
+"""Expressions and LaTeX of energy models.
+
+The energy of a model is assembled piece by piece in structural order (fields,
+self-energies, couplings, non-polynomial terms, constant), so the printed formula reads
+like a hand-written one: ``-a^T v - 1/2 (b + U c + W^T v)^T C (b + U c + W^T v) ...``.
+A printer subclass (never a global setting) prints ``I`` for the identity and
+``\\det`` for determinants.
+
+Examples
+--------
+>>> from symrg.model import seed_dbm
+>>> from symrg.marginalize import marginalize
+>>> print(marginalize(seed_dbm(), "s", "h").latex())
+H\\left(v\\right) = - a^{T} v - \\frac{\\left(b + U c + W^{T} v\\right)^{T} C \\left(b + U c + W^{T} v\\right)}{2} - \\frac{c^{T} c}{2} - \\frac{n_{h} + n_{s}}{2} \\log{\\left(2 \\pi \\right)} + \\frac{\\log{\\left(\\det\\left(I - U U^{T}\\right) \\right)}}{2}, \\quad \\text{where } C = \\left(I - U U^{T}\\right)^{-1}, \\quad \\text{valid when } I - U U^{T} \\succ 0
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from .exprs import MatScalar, SumLogPartition, explicit_entries, is_zero_matrix, scaled_identity_factor
+from .units import Bernoulli, Spin
+
+__all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex", "explicit_block", "explicit_scalar", "term_expression"]
+
+
+class _Latex(LatexPrinter):
+    def _print_Identity(self, expr):
+        return "I"
+
+    def _print_Determinant(self, expr):
+        return r"\det\left(" + self._print(expr.arg) + r"\right)"
+
+    def _print_Inverse(self, expr):
+        arg = expr.arg
+        s = self._print(arg)
+        if not isinstance(arg, sp.MatrixSymbol):
+            s = r"\left(" + s + r"\right)"
+        return s + "^{-1}"
+
+
+class _Str(StrPrinter):
+    def _print_Determinant(self, expr):
+        return f"det({self._print(expr.arg)})"
+
+
+def latex(expr, **settings) -> str:
+    """LaTeX of a sympy object with symrg's conventions (``I``, ``\\det``)."""
+    if hasattr(expr, "latex") and not isinstance(expr, sp.Basic):
+        return expr.latex()
+    settings.setdefault("order", "none")
+    return _Latex(settings).doprint(expr)
+
+
+def text(expr) -> str:
+    """Plain-text form of a sympy object."""
+    return _Str().doprint(expr)
+
+
+# --------------------------------------------------------------------------------------
+# explicit blocks
+# --------------------------------------------------------------------------------------
+
+
+def explicit_block(model, expr):
+    """The explicit entries of a block: parameters replaced by their entries.
+
+    Named intermediates stay symbolic (their entries print as ``C_{0, 1}``).
+    Raises when the block is too large to expand (see ``MAX_EXPLICIT_ENTRIES``).
+    """
+    from .model import MAX_EXPLICIT_ENTRIES, ModelError
+
+    rows, cols = expr.shape
+    if rows * cols > MAX_EXPLICIT_ENTRIES:
+        raise ModelError(
+            f"refusing to expand a {rows}x{cols} block into scalar entries (limit {MAX_EXPLICIT_ENTRIES}); "
+            "use the structured blocks or the numeric callable instead"
+        )
+    subs = {p.symbol: p.value for p in model.params.values() if p.value is not None}
+    out = expr.xreplace(subs) if subs else expr
+    if isinstance(out, sp.MatrixBase):
+        return sp.ImmutableMatrix(out)
+    out = out.doit() if not any(isinstance(a, sp.MatrixSymbol) for a in out.atoms(sp.MatrixSymbol)) else out
+    return explicit_entries(out)
+
+
+def _state(model, name):
+    return model.layer(name).states
+
+
+def _transpose(m):
+    """Transpose that keeps a sum together: ``(b + U c)^T`` rather than ``b^T + c^T U^T``."""
+    return sp.Transpose(m) if isinstance(m, sp.MatAdd) else m.T
+
+
+def _half_form(x, q) -> sp.Expr:
+    """``1/2 x^T q x`` with a leading minus sign pulled out of ``q``."""
+    coeff, mats = q.as_coeff_mmul() if isinstance(q, sp.MatMul) else (sp.S.One, q)
+    if coeff.is_negative:
+        return coeff * MatScalar(sp.MatMul(x.T, sp.MatMul(*mats.args) if isinstance(mats, sp.MatMul) else mats, x)) / 2
+    return MatScalar(sp.MatMul(x.T, q, x)) / 2
+
+
+def _bilinear(x, m, y) -> sp.Expr:
+    return sp.expand((x.T * m * y)[0, 0])
+
+
+# --------------------------------------------------------------------------------------
+# energy pieces
+# --------------------------------------------------------------------------------------
+
+
+def _term_kind_symbol(kind) -> sp.Symbol:
+    if isinstance(kind, Bernoulli):
+        return sp.Symbol("softplus")
+    if isinstance(kind, Spin):
+        return sp.Symbol("logcosh")
+    return sp.Symbol("A")
+
+
+def energy_pieces(model) -> list[sp.Expr]:
+    """The energy as an ordered list of scalar sympy pieces (their sum is the energy)."""
+    from .model import GaussianTerm
+
+    pieces: list[sp.Expr] = []
+    explicit = model.explicit
+    for lay in model.layers:
+        th = model.biases.get(lay.name)
+        if th is not None:
+            if explicit:
+                pieces.append(-sp.expand((explicit_block(model, th).T * lay.states)[0, 0]))
+            else:
+                pieces.append(-MatScalar(sp.MatMul(_transpose(th), lay.symbol)))
+    for lay in model.layers:
+        q = model.quadratic.get(lay.name)
+        if q is None:
+            continue
+        if explicit:
+            x = lay.states
+            pieces.append(_bilinear(x, explicit_block(model, q), x) / 2)
+        else:
+            p = scaled_identity_factor(q)
+            x = lay.symbol
+            pieces.append(p * MatScalar(x.T * x) / 2 if p is not None else _half_form(x, q))
+    for (a, b), w in model.couplings.items():
+        la, lb = model.layer(a), model.layer(b)
+        if explicit:
+            pieces.append(-_bilinear(la.states, explicit_block(model, w), lb.states))
+        else:
+            pieces.append(-MatScalar(la.symbol.T * w * lb.symbol))
+    const = explicit_scalar(model, model.constant) if explicit else model.constant
+    for t in model.terms:
+        if isinstance(t, GaussianTerm):
+            # its log-normalizer joins the constant so that log(2 pi) terms collect
+            pieces.append(_gaussian_quadratic(model, t))
+            const += t.log_normalizer()
+        else:
+            pieces.append(term_expression(model, t))
+    return pieces + _constant_pieces(const)
+
+
+def _constant_pieces(const: sp.Expr) -> list[sp.Expr]:
+    """The constant split into ordered addends: matrix forms, then log(2 pi), then the rest."""
+    args = sp.Add.make_args(const)
+    two_pi = sp.log(2 * sp.pi)
+    log2pi = [a for a in args if a.has(two_pi)]
+    rest = [a for a in args if not a.has(two_pi) and a != 0]
+    if log2pi:
+        coeff = sp.factor(sp.Add(*[a.coeff(two_pi) for a in log2pi]))
+        rest.append(sp.Mul(coeff, two_pi, evaluate=False) if coeff != 0 else sp.S.Zero)
+
+    def key(e):
+        if e.has(MatScalar):
+            return 0
+        if e.has(two_pi):
+            return 1
+        return 2
+
+    return sorted((a for a in rest if a != 0), key=key)
+
+
+def explicit_scalar(model, expr: sp.Expr) -> sp.Expr:
+    """Replace 1x1 matrix forms in a scalar by their explicit entries."""
+    return expr.replace(
+        lambda e: isinstance(e, MatScalar), lambda e: sp.expand(explicit_block(model, e.args[0])[0, 0])
+    )
+
+
+def term_expression(model, t) -> sp.Expr:
+    """The energy contribution of one non-polynomial term (explicit scalar or abstract)."""
+    from .model import EnumeratedTerm, GaussianTerm, LogPartitionTerm
+
+    if isinstance(t, LogPartitionTerm):
+        if model.explicit:
+            return -sp.Add(*[t.kind.log_partition(e) for e in _explicit_argument(model, t)])
+        return -SumLogPartition(t.argument(), _term_kind_symbol(t.kind))
+    if isinstance(t, GaussianTerm):
+        return _gaussian_quadratic(model, t) + t.log_normalizer()
+    if isinstance(t, EnumeratedTerm):
+        return t.expression()
+    raise TypeError(f"unknown term {t!r}")  # pragma: no cover
+
+
+def _explicit_argument(model, t) -> list[sp.Expr]:
+    eta = sp.zeros(t.size, 1) if t.theta is None else sp.Matrix(explicit_block(model, t.theta))
+    for m, w in t.weights:
+        eta += explicit_block(model, w).T * model.layer(m).states
+    return [sp.expand(e) for e in eta]
+
+
+def _gaussian_quadratic(model, t) -> sp.Expr:
+    """``-1/2 eta^T S eta`` of a Gaussian term."""
+    if model.explicit:
+        eta = sp.Matrix(_explicit_argument(model, t))
+        return -_bilinear(eta, explicit_block(model, t.covariance), eta) / 2
+    eta = t.argument()
+    p = scaled_identity_factor(t.covariance)
+    if p is not None:
+        return -p * MatScalar(sp.MatMul(_transpose(eta), eta)) / 2
+    return -MatScalar(sp.MatMul(_transpose(eta), t.covariance, eta)) / 2
+
+
+def energy_expression(model) -> sp.Expr:
+    """The energy as one sympy expression (a sum of :func:`energy_pieces`)."""
+    return sp.Add(*energy_pieces(model))
+
+
+# --------------------------------------------------------------------------------------
+# LaTeX of models
+# --------------------------------------------------------------------------------------
+
+
+def _join_latex(pieces: list[sp.Expr]) -> str:
+    out = ""
+    for p in pieces:
+        if p == 0:
+            continue
+        s = latex(p)
+        if out and not s.startswith("-"):
+            out += " + " + s
+        elif out:
+            out += " - " + s[1:].lstrip()
+        else:
+            out = s
+    return out or "0"
+
+
+def model_latex(model, lhs: str | None = None) -> str:
+    """``lhs = energy`` in LaTeX, then the named intermediates and the conditions."""
+    if lhs is None:
+        lhs = "H\\left(" + ", ".join(latex(sp.Symbol(n)) for n in model.layer_names) + "\\right)"
+    pieces = energy_pieces(model)
+    body = f"{lhs} = {_join_latex(pieces)}"
+    extra = [f"{latex(i.symbol)} = {latex(i.definition)}" for i in model.intermediates]
+    if extra:
+        body += r", \quad \text{where } " + r", \; ".join(extra)
+    if model.conditions:
+        body += r", \quad \text{valid when } " + r", \; ".join(c.latex() for c in model.conditions)
+    return body
