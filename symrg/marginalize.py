@@ -299,7 +299,7 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
         part += term_expression(model, t)
     involved.discard(name)
     exponents = tuple(
-        sp.expand(-part.xreplace(dict(zip(x, cfg)))) for cfg in itertools.product(kind.values, repeat=lay.size)
+        sp.expand(-part.xreplace(dict(zip(x, cfg))), power_exp=False, log=False) for cfg in itertools.product(kind.values, repeat=lay.size)
     )
     order = [n for n in model.layer_names if n in involved]
     term = EnumeratedTerm(name, tuple(order), exponents)
