@@ -28,7 +28,6 @@ def test_iterate_numpy_and_mpmath_agree_with_plain_loop():
 
 def test_two_dimensional_fixed_point_eigenvalues():
     # a linear map with known spectrum: fixed point 0, eigenvalues 4 and 1/2 (b = 2)
-    m = RecursionMap((x, y), (3 * x + y, x + y / 2 + x / 2 - x / 2 + 0 * y + (x - x)), 2)
     m = RecursionMap((x, y), (4 * x, x + y / 2), 2)
     fps = m.fixed_points()
     assert len(fps) == 1 and fps[0].values == (0, 0) and fps[0].exact
