@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 
 import sympy as sp
+from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .exprs import MatScalar, is_zero_matrix, scaled_identity_factor
@@ -247,12 +248,10 @@ def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
     q = model.quadratic.get(name)
     if q is not None and not is_zero_matrix(q):
         # v^2 = v folds the diagonal into the field; s^2 = 1 into the constant
-        d = explicit_block(model, q)
-        diag = sp.ImmutableMatrix([d[i, i] for i in range(d.rows)])
         if isinstance(kind, Bernoulli):
-            theta = _add(theta, -diag / 2)
+            theta = _add(theta, -DiagonalOf(q) / 2)
         else:
-            const += sum(diag) / 2
+            const += sp.Trace(q) / 2
     weights = _weights_into(model, name)
     term = LogPartitionTerm(name, kind, lay.size, theta, weights)
     fn = {Bernoulli: "log(1 + e^eta) (softplus)", Spin: "log(2 cosh eta)"}.get(type(kind), "log sum_k e^(eta x_k)")

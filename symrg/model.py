@@ -378,11 +378,11 @@ class EnergyModel:
 
         return marginalize(self, *names, **kw)
 
-    def lambdify(self, backend: str = "numpy"):
+    def lambdify(self, backend: str = "numpy", dps: int = 50):
         """A numeric callable of the energy (see :func:`symrg.numeric.lambdify`)."""
         from .numeric import lambdify
 
-        return lambdify(self, backend=backend)
+        return lambdify(self, backend=backend, dps=dps)
 
     def with_(self, **changes) -> "EnergyModel":
         """A copy with some fields replaced (used by the engines)."""

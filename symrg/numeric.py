@@ -33,6 +33,7 @@ from typing import Any, Callable
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .exprs import MatScalar
@@ -315,7 +316,8 @@ class _Evaluation:
 
     # -- inputs ------------------------------------------------------------------------
     def _bind(self, dim, n: int, what: str) -> None:
-        if isinstance(dim, int):
+        if isinstance(dim, (int, sp.Integer)):
+            dim = int(dim)
             if dim != n:
                 raise ValueError(f"{what}: expected size {dim}, got {n}")
         elif dim in self.sizes and self.sizes[dim] != n:
@@ -372,6 +374,9 @@ class _Evaluation:
         repl = {}
         for atom in expr.atoms(MatScalar):
             repl[atom] = self.ops.entry(self.mat(atom.args[0]))
+        for atom in expr.atoms(sp.Trace):
+            m = self.mat(atom.arg)
+            repl[atom] = sum(m[i, i] for i in range(self.size(atom.arg.shape[0])))
         for atom in expr.atoms(sp.Determinant):
             d = atom.arg
             repl[atom] = _ExpOf(self.ops.logdet_pd(self.mat(d), f"{text(d)}"))
@@ -430,6 +435,10 @@ class _Evaluation:
             return out if coeff == 1 else ops.scale(self.scalar(coeff), out)
         if isinstance(expr, sp.Transpose):
             return ops.transpose(self.mat(expr.arg))
+        if isinstance(expr, DiagonalOf):
+            m = self.mat(expr.arg)
+            n = self.size(expr.arg.shape[0])
+            return ops.array([[m[i, i]] for i in range(n)], (n, 1))
         if isinstance(expr, sp.Inverse):
             return ops.inverse_pd(self.mat(expr.arg), text(expr.arg))
         raise TypeError(f"cannot evaluate matrix expression {expr!r}")  # pragma: no cover

@@ -28,6 +28,22 @@ __all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex",
 
 
 class _Latex(LatexPrinter):
+    def _print_MatAdd(self, expr):
+        # keep the order the derivation built (b + U c + W^T v), positive terms first
+        terms = sorted(expr.args, key=lambda t: t.as_coeff_mmul()[0].is_negative if isinstance(t, sp.MatMul) else False)
+        out = ""
+        for t in terms:
+            s = self._print(t)
+            if isinstance(t, sp.MatAdd):
+                s = r"\left(" + s + r"\right)"
+            if not out:
+                out = s
+            elif s.startswith("-"):
+                out += " - " + s[1:].lstrip()
+            else:
+                out += " + " + s
+        return out
+
     def _print_Identity(self, expr):
         return "I"
 
@@ -51,7 +67,6 @@ def latex(expr, **settings) -> str:
     """LaTeX of a sympy object with symrg's conventions (``I``, ``\\det``)."""
     if hasattr(expr, "latex") and not isinstance(expr, sp.Basic):
         return expr.latex()
-    settings.setdefault("order", "none")
     return _Latex(settings).doprint(expr)
 
 
@@ -184,6 +199,7 @@ def _constant_pieces(const: sp.Expr) -> list[sp.Expr]:
 
 def explicit_scalar(model, expr: sp.Expr) -> sp.Expr:
     """Replace 1x1 matrix forms in a scalar by their explicit entries."""
+    expr = expr.replace(lambda e: isinstance(e, sp.Trace), lambda e: explicit_block(model, e.arg).trace())
     return expr.replace(
         lambda e: isinstance(e, MatScalar), lambda e: sp.expand(explicit_block(model, e.args[0])[0, 0])
     )

@@ -1,0 +1,116 @@
+"""Canonical (multilinear) form of the energy of discrete units.
+
+Every function of binary units has a unique multilinear form.  For a polynomial
+energy (Gaussian terms folded) the canonical form follows by reducing powers on each
+unit's support (``v**2 = v`` for Bernoulli, ``s**2 = 1`` for spins) and collecting
+monomials.  The result lists the couplings by order: fields, pair couplings, ...
+
+Examples
+--------
+>>> from symrg.model import seed_dbm
+>>> from symrg.marginalize import marginalize
+>>> cf = canonical_form(marginalize(seed_dbm(2, 1, 1), "s", "h"))
+>>> sorted(cf.by_order(2))
+[(v_1, v_2)]
+>>> cf.coupling("v_1", "v_2")
+-W_{11}*W_{21}*C[0, 0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import sympy as sp
+
+from .marginalize import fold_all
+from .model import EnergyModel, ModelError
+from .printing import latex
+
+__all__ = ["canonical_form", "CanonicalForm"]
+
+
+@dataclass(frozen=True)
+class CanonicalForm:
+    """``E = constant + sum_S couplings[S] * prod_{i in S} x_i`` (multilinear for binary units).
+
+    ``couplings`` maps tuples of unit symbols (in layer order) to coefficients; the
+    ``constant`` is the coefficient of the empty product.  Note the sign: these are
+    coefficients of the *energy*; the usual couplings ``J_S`` are their negatives.
+    """
+
+    variables: tuple[sp.Symbol, ...]
+    couplings: Mapping[tuple, sp.Expr]
+    constant: sp.Expr
+
+    def by_order(self, k: int) -> dict[tuple, sp.Expr]:
+        """The coefficients of the products of ``k`` units."""
+        return {s: c for s, c in self.couplings.items() if len(s) == k}
+
+    @property
+    def max_order(self) -> int:
+        return max((len(s) for s in self.couplings), default=0)
+
+    def coupling(self, *units: str | sp.Symbol) -> sp.Expr:
+        """The coefficient of the product of ``units`` (zero when absent)."""
+        names = [str(u) for u in units]
+        order = {str(v): i for i, v in enumerate(self.variables)}
+        unknown = [n for n in names if n not in order]
+        if unknown:
+            raise ModelError(f"unknown units {unknown}; the units are {[str(v) for v in self.variables]}")
+        key = tuple(sorted((self.variables[order[n]] for n in names), key=lambda s: order[str(s)]))
+        return self.couplings.get(key, sp.S.Zero)
+
+    def expression(self) -> sp.Expr:
+        return self.constant + sp.Add(*[c * sp.Mul(*s) for s, c in self.couplings.items()])
+
+    def table(self) -> list[tuple[int, str, sp.Expr]]:
+        """Rows ``(order, product of units, coefficient)`` sorted by order."""
+        return [(len(s), "*".join(map(str, s)), c) for s, c in sorted(self.couplings.items(), key=lambda kv: (len(kv[0]), [self.variables.index(v) for v in kv[0]]))]
+
+    def latex(self) -> str:
+        rows = [rf"{k} & {' '.join(latex(v) for v in s)} & {latex(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]
+        return "\\begin{array}{rll}\n\\text{order} & \\text{units} & \\text{coefficient} \\\\\n" + "\n".join(rows) + "\n\\end{array}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
+
+def canonical_form(model: EnergyModel) -> CanonicalForm:
+    """The canonical multilinear form of a polynomial energy over discrete layers.
+
+    Gaussian terms are folded first.  Continuous layers, if any, keep their powers.
+
+    Raises
+    ------
+    ModelError
+        Abstract sizes, or a non-polynomial term (softplus, log cosh...): its exact
+        multi-body couplings come from the Möbius / Walsh transforms instead
+        (:mod:`symrg.multilinear`).
+    """
+    if not model.explicit:
+        raise ModelError("the canonical form needs explicit (integer) layer sizes")
+    flat = fold_all(model)
+    if flat.terms:
+        kinds = ", ".join(sorted({type(t).__name__ for t in flat.terms}))
+        raise ModelError(
+            f"the energy has non-polynomial terms ({kinds}); its exact multi-body couplings come from "
+            "symrg.multilinear (Möbius / Walsh transforms), not from power reduction"
+        )
+    expr = sp.expand(flat.energy)
+    units: list[sp.Symbol] = []
+    for lay in flat.layers:
+        xs = list(lay.states)
+        units += xs
+        if lay.kind.is_discrete:
+            expr = lay.kind.reduce_powers(expr, xs)
+    poly = sp.Poly(expr, *units)
+    couplings: dict[tuple, sp.Expr] = {}
+    constant = sp.S.Zero
+    for monom, coeff in poly.terms():
+        key = tuple(u for u, k in zip(units, monom) for _ in range(k))
+        if key:
+            couplings[key] = couplings.get(key, 0) + coeff
+        else:
+            constant += coeff
+    return CanonicalForm(tuple(units), couplings, constant)

@@ -1,0 +1,190 @@
+"""The marginalization engine against brute force (enumeration + joint Gaussian integrals)."""
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symrg.crosscheck import brute_force_log_weight, crosscheck, random_parameters
+from symrg.marginalize import fold_all, marginalize
+from symrg.model import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
+from symrg.numeric import ConditionError
+
+TOL = 1e-10
+
+
+def _check(model, seed=0, **kw):
+    report = crosscheck(model, seed=seed, **kw)
+    assert report.max_rel_error < TOL, report.text()
+    assert report.passed, report.text()
+    return report
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_seed_dbm_explicit(seed):
+    m = seed_dbm(3, 2, 3)
+    r = _check(marginalize(m, "s", "h"), seed=seed)
+    assert r.log_z_error is not None and r.log_z_error < TOL
+    assert r.correlator_error is not None and r.correlator_error < TOL
+    _check(marginalize(m, "s"), seed=seed)
+
+
+def test_gaussian_bernoulli_rbm_both_ways():
+    m = rbm(3, 2, visible="gaussian", hidden="bernoulli")
+    h_summed = marginalize(m, "h")
+    assert isinstance(h_summed.terms[0], LogPartitionTerm)
+    _check(h_summed, seed=1)
+    v_integrated = marginalize(m, "v")
+    assert isinstance(v_integrated.terms[0], GaussianTerm)
+    _check(v_integrated, seed=2)
+
+
+def test_bernoulli_rbm_closed_form_and_formula():
+    m = marginalize(rbm(3, 2), "h")
+    _check(m, seed=3)
+    v1, v2, v3 = m.layer("v").states
+    # H(v) = -a^T v - sum_j log(1 + exp(b_j + (W^T v)_j))
+    W = m.params["W"].value
+    a, b = m.params["a"].value, m.params["b"].value
+    expected = -(a.T * m.layer("v").states)[0] - sum(
+        sp.log(1 + sp.exp(b[j] + sum(W[i, j] * [v1, v2, v3][i] for i in range(3)))) for j in range(2)
+    )
+    assert sp.simplify(m.energy - expected) == 0
+
+
+def test_spin_rbm():
+    m = rbm(3, 3, visible="spin", hidden="spin")
+    _check(marginalize(m, "h"), seed=4)
+    _check(marginalize(m, "v"), seed=5)
+
+
+def test_three_layer_bernoulli_dbm_middle_layer_by_enumeration():
+    m = dbm([2, 3, 2])
+    # x0 summed in closed form puts x1 inside a softplus: x1 must be enumerated
+    eff = marginalize(m, "x0", "x1")
+    assert isinstance(eff.terms[-1], EnumeratedTerm)
+    assert eff.history[-1].rule == "explicit enumeration"
+    _check(eff, seed=6)
+    # the middle layer alone is linearly coupled: closed form
+    mid = marginalize(m, "x1")
+    assert isinstance(mid.terms[0], LogPartitionTerm)
+    _check(mid, seed=7)
+
+
+def test_gaussian_layer_coupled_to_two_layers_creates_a_coupling():
+    m = energy_model([("v", 2, "bernoulli"), ("g", 3, "gaussian"), ("s", 2, "spin")], [("v", "g"), ("g", "s")])
+    eff = fold_all(marginalize(m, "g"))
+    assert ("v", "s") in eff.couplings
+    _check(marginalize(m, "g"), seed=8)
+    # the new coupling is W_vg S W_sg^T with S = I: check it numerically
+    vals = random_parameters(m, np.random.default_rng(0))
+    from symrg.numeric import lambdify
+
+    blocks = lambdify(eff).parameters(**vals)
+    assert np.allclose(blocks["W_vs"], vals["W_vg"] @ vals["W_gs"], atol=1e-14)
+
+
+def test_discrete_layer_with_intra_layer_couplings_is_enumerated():
+    m = energy_model([("v", 2, "spin"), ("g", 2, "gaussian"), ("h", 2, (0, 1, 2))], [("v", "g"), ("g", "h")])
+    eff = marginalize(m, "g", "h")  # h gets intra-layer couplings from g: enumeration
+    assert isinstance(eff.terms[-1], EnumeratedTerm)
+    _check(eff, seed=9)
+
+
+def test_any_order_gives_the_same_effective_energy():
+    m = energy_model(
+        [("v", 2, "bernoulli"), ("h", 2, "gaussian"), ("s", 2, "gaussian"), ("t", 2, "spin")],
+        [("v", "h"), ("h", "s"), ("v", "t")],
+    )
+    rng = np.random.default_rng(11)
+    vals = random_parameters(m, rng, scale=0.3)
+    states = np.array(list(itertools.product([0.0, 1.0], repeat=2)))
+    results = []
+    for order in itertools.permutations(["h", "s", "t"]):
+        try:
+            eff = marginalize(m, *order)
+        except ModelError:
+            continue  # a Gaussian inside a softplus: refused, tested elsewhere
+        results.append((order, eff.lambdify()(v=states, **vals)))
+    assert len(results) >= 3
+    ref = brute_force_log_weight(m, vals, {"v": states})
+    for order, r in results:
+        assert np.allclose(r, ref, rtol=1e-11, atol=1e-11), order
+
+
+def test_any_order_with_enumeration_gives_the_same_energy():
+    m = dbm([2, 2, 2, 2], kinds=["spin", "bernoulli", "spin", (0, 1, 2)])
+    vals = random_parameters(m, np.random.default_rng(5))
+    states = np.array(list(itertools.product([-1.0, 1.0], repeat=2)))
+    ref = brute_force_log_weight(m, vals, {"x0": states})
+    rules = set()
+    for order in itertools.permutations(["x1", "x2", "x3"]):
+        eff = marginalize(m, *order)
+        rules |= {s.rule for s in eff.history}
+        assert np.allclose(eff.lambdify()(x0=states, **vals), ref, rtol=1e-11, atol=1e-11), order
+    assert rules == {"closed-form sum", "explicit enumeration"}
+
+
+def test_partition_function_preserved_when_everything_is_summed():
+    m = seed_dbm(2, 2, 2)
+    vals = random_parameters(m, np.random.default_rng(3), scale=0.4)
+    z = marginalize(m, "s", "h", "v")
+    assert z.layers == ()
+    log_z = -z.lambdify()(**vals)
+    ref = -brute_force_log_weight(m, vals, {})[0]
+    assert float(np.squeeze(log_z)) == pytest.approx(ref, rel=1e-12)
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def test_unknown_layer_is_named():
+    with pytest.raises(ModelError, match=r"unknown layer 'x'.*\['v', 'h', 's'\]"):
+        marginalize(seed_dbm(), "x")
+
+
+def test_gaussian_inside_a_nonpolynomial_term_is_refused():
+    m = rbm(2, 2, visible="gaussian", hidden="bernoulli")
+    with pytest.raises(ModelError, match=r"Gaussian layer 'v'.*non-polynomial term.*'h'"):
+        marginalize(m, "h", "v")
+
+
+def test_enumeration_over_the_limit_is_refused():
+    m = dbm([3, 13, 2])
+    with pytest.raises(ModelError, match=r"2\^13 = 8192 configurations.*max_configurations=4096"):
+        marginalize(m, "x0", "x1")
+
+
+def test_abstract_enumeration_is_refused():
+    m = dbm([sp.Symbol("n", integer=True, positive=True)] * 3)
+    with pytest.raises(ModelError, match="explicit integer size"):
+        marginalize(m, "x0", "x1")
+
+
+def test_shape_errors_name_the_layers():
+    with pytest.raises(ModelError, match=r"coupling between 'v' \(2 units\) and 'h' \(3 units\) has shape \(3, 2\)"):
+        energy_model([("v", 2), ("h", 3)], {("v", "h"): sp.zeros(3, 2)})
+    with pytest.raises(ModelError, match="bias of layer 'v'"):
+        energy_model([("v", 2), ("h", 3)], [("v", "h")], biases={"v": [1, 2, 3]})
+    with pytest.raises(ModelError, match="only Gaussian layers take a precision"):
+        energy_model([("v", 2), ("h", 3)], [("v", "h")], precisions={"v": 2})
+
+
+def test_non_positive_definite_precision_at_call_time():
+    eff = marginalize(seed_dbm(2, 2, 2), "s", "h")
+    f = eff.lambdify()
+    vals = dict(a=np.zeros(2), b=np.zeros(2), c=np.zeros(2), W=np.eye(2), U=2 * np.eye(2))
+    with pytest.raises(ConditionError, match=r"I - U\*U.T .*not positive definite"):
+        f(v=np.zeros(2), **vals)
+
+
+def test_user_matrices_and_numbers():
+    x = sp.Symbol("x", real=True)
+    m = energy_model([("v", 2, "spin"), ("h", 1, "spin")], {("v", "h"): [[x], [2 * x]]}, biases={"v": 0, "h": [sp.Rational(1, 2)]})
+    eff = marginalize(m, "h")
+    f = eff.lambdify()
+    assert f.arguments == ("v", "x")
+    for s in itertools.product([-1.0, 1.0], repeat=2):
+        expected = -np.log(2 * np.cosh(0.5 + 0.3 * s[0] + 0.6 * s[1]))
+        assert f(v=np.array(s), x=0.3) == pytest.approx(expected, rel=1e-14)
