@@ -232,7 +232,12 @@ def _simplify_candidates(expr: sp.Expr) -> sp.Expr:
             cands.append(sp.simplify(sp.powsimp(sp.powdenest(e2, force=True), force=True)))
     except Exception:  # noqa: BLE001 - simplification is best effort; the input is kept
         pass
-    return min(cands, key=lambda e: (sp.count_ops(e), len(str(e))))
+    return min(cands, key=_cost)
+
+
+def _cost(expr: sp.Expr) -> tuple:
+    """Simplicity ranking: fewer transcendental functions first, then fewer operations."""
+    return (len(expr.atoms(sp.Function)), sp.count_ops(expr), len(str(expr)))
 
 
 def _as_symbol(x: Any) -> sp.Symbol:
@@ -456,7 +461,7 @@ class RecursionMap:
             composed = fwd.subs(dict(zip(self.couplings, self.images)), simultaneous=True)
             plain = composed.subs(inv_pos, simultaneous=True)
             cands = [_simplify_candidates(plain), _simplify_candidates(composed.rewrite(sp.exp).subs(inv_log, simultaneous=True))]
-            best = min(cands, key=lambda e: (sp.count_ops(e), len(str(e))))
+            best = min(cands, key=_cost)
             images.append(best.subs(back))
         gimg = None
         if self.constant is not None:

@@ -205,3 +205,16 @@ def test_bad_input():
         decimate_chain("gaussian", 2)
     with pytest.raises(ValueError, match="two-valued"):
         decimate_chain((-1, 0, 1), sp.Symbol("b"))
+
+
+def test_derivation_script_passes():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "derivations" / "ising_chain_decimation.py"
+    spec = importlib.util.spec_from_file_location("chain_derivation", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    doc = mod.derivation()
+    assert doc.passed and len(doc.checks) >= 15
+    assert sp.simplify(doc.results["beta(u)"] - sp.Symbol("u") * sp.log(sp.Symbol("u"))) == 0
