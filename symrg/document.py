@@ -47,6 +47,8 @@ FORMATS = ("text", "latex", "markdown")
 def _latex(obj: Any) -> str:
     if isinstance(obj, str):
         return obj
+    if hasattr(obj, "rhs_latex"):
+        return obj.rhs_latex()
     if hasattr(obj, "latex") and callable(obj.latex):
         return obj.latex()
     return sp.latex(obj)
@@ -55,6 +57,8 @@ def _latex(obj: Any) -> str:
 def _text(obj: Any) -> str:
     if isinstance(obj, str):
         return obj
+    if hasattr(obj, "rhs_text"):
+        return obj.rhs_text()
     if hasattr(obj, "text") and callable(obj.text):
         return obj.text()
     return sp.sstr(obj)
@@ -98,10 +102,14 @@ class Derivation:
         self.items.append(("text", text))
 
     def equation(self, lhs: Any, rhs: Any, name: str | None = None, where: dict | None = None) -> None:
-        """A displayed equation ``lhs = rhs``; ``where`` lists named intermediates."""
+        """A displayed equation ``lhs = rhs``; ``where`` lists named intermediates.
+
+        ``rhs`` may be a sympy object, a LaTeX string, or an energy model (printed in
+        structural order; its ``energy`` expression is what ``results[name]`` keeps).
+        """
         self.items.append(("equation", lhs, rhs, dict(where or {})))
         if name is not None:
-            self.results[name] = rhs
+            self.results[name] = rhs.energy if hasattr(rhs, "rhs_latex") else rhs
 
     def conditions(self, conds: Sequence[Any]) -> None:
         """Conditions under which the results above hold."""

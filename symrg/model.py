@@ -367,6 +367,18 @@ class EnergyModel:
     def _repr_latex_(self) -> str:
         return "$\\displaystyle " + self.latex() + "$"
 
+    def rhs_latex(self) -> str:
+        """LaTeX of the energy alone (pieces in structural order)."""
+        from .printing import energy_latex
+
+        return energy_latex(self)
+
+    def rhs_text(self) -> str:
+        """Plain text of the energy alone (pieces in structural order)."""
+        from .printing import energy_text
+
+        return energy_text(self)
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{l.name}: {l.size} {l.kind.name}" for l in self.layers)
         return f"EnergyModel({sizes}; {len(self.terms)} non-polynomial terms)"

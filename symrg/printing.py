@@ -24,25 +24,29 @@ from sympy.printing.str import StrPrinter
 from .exprs import MatScalar, SumLogPartition, explicit_entries, is_zero_matrix, scaled_identity_factor
 from .units import Bernoulli, Spin
 
-__all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex", "explicit_block", "explicit_scalar", "term_expression"]
+__all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex", "explicit_block", "explicit_scalar", "term_expression", "energy_latex", "energy_text"]
+
+
+def _ordered_sum(printer, expr, paren) -> str:
+    """A matrix sum in the order the derivation built it (b + U c + W^T v), negative terms last."""
+    terms = sorted(expr.args, key=lambda t: bool(isinstance(t, sp.MatMul) and t.as_coeff_mmul()[0].is_negative))
+    out = ""
+    for t in terms:
+        s = printer._print(t)
+        if isinstance(t, sp.MatAdd):
+            s = paren(s)
+        if not out:
+            out = s
+        elif s.startswith("-"):
+            out += " - " + s[1:].lstrip()
+        else:
+            out += " + " + s
+    return out
 
 
 class _Latex(LatexPrinter):
     def _print_MatAdd(self, expr):
-        # keep the order the derivation built (b + U c + W^T v), positive terms first
-        terms = sorted(expr.args, key=lambda t: t.as_coeff_mmul()[0].is_negative if isinstance(t, sp.MatMul) else False)
-        out = ""
-        for t in terms:
-            s = self._print(t)
-            if isinstance(t, sp.MatAdd):
-                s = r"\left(" + s + r"\right)"
-            if not out:
-                out = s
-            elif s.startswith("-"):
-                out += " - " + s[1:].lstrip()
-            else:
-                out += " + " + s
-        return out
+        return _ordered_sum(self, expr, lambda s: r"\left(" + s + r"\right)")
 
     def _print_Identity(self, expr):
         return "I"
@@ -59,6 +63,9 @@ class _Latex(LatexPrinter):
 
 
 class _Str(StrPrinter):
+    def _print_MatAdd(self, expr):
+        return _ordered_sum(self, expr, lambda s: "(" + s + ")")
+
     def _print_Determinant(self, expr):
         return f"det({self._print(expr.arg)})"
 
@@ -185,7 +192,10 @@ def _constant_pieces(const: sp.Expr) -> list[sp.Expr]:
     rest = [a for a in args if not a.has(two_pi) and a != 0]
     if log2pi:
         coeff = sp.factor(sp.Add(*[a.coeff(two_pi) for a in log2pi]))
-        rest.append(sp.Mul(coeff, two_pi, evaluate=False) if coeff != 0 else sp.S.Zero)
+        if coeff.could_extract_minus_sign():  # print - (n_h + n_s)/2 log(2 pi)
+            rest.append(sp.Mul(-1, sp.Mul(sp.factor(-coeff), two_pi, evaluate=False), evaluate=False))
+        elif coeff != 0:
+            rest.append(sp.Mul(coeff, two_pi, evaluate=False))
 
     def key(e):
         if e.has(MatScalar):
@@ -249,12 +259,13 @@ def energy_expression(model) -> sp.Expr:
 # --------------------------------------------------------------------------------------
 
 
-def _join_latex(pieces: list[sp.Expr]) -> str:
+def _join(pieces: list[sp.Expr], show=None) -> str:
+    show = show or latex
     out = ""
     for p in pieces:
         if p == 0:
             continue
-        s = latex(p)
+        s = show(p)
         if out and not s.startswith("-"):
             out += " + " + s
         elif out:
@@ -269,10 +280,20 @@ def model_latex(model, lhs: str | None = None) -> str:
     if lhs is None:
         lhs = "H\\left(" + ", ".join(latex(sp.Symbol(n)) for n in model.layer_names) + "\\right)"
     pieces = energy_pieces(model)
-    body = f"{lhs} = {_join_latex(pieces)}"
+    body = f"{lhs} = {_join(pieces)}"
     extra = [f"{latex(i.symbol)} = {latex(i.definition)}" for i in model.intermediates]
     if extra:
         body += r", \quad \text{where } " + r", \; ".join(extra)
     if model.conditions:
         body += r", \quad \text{valid when } " + r", \; ".join(c.latex() for c in model.conditions)
     return body
+
+
+def energy_latex(model) -> str:
+    """LaTeX of the energy alone, its pieces in structural order."""
+    return _join(energy_pieces(model))
+
+
+def energy_text(model) -> str:
+    """Plain text of the energy alone, its pieces in structural order."""
+    return _join(energy_pieces(model), text)
