@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from numbers import Number
 from typing import Any, Callable, Hashable, Mapping, Sequence, Union

@@ -29,7 +29,7 @@ array([0., 1., 2., 2.])
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Sequence, Union
 
 import numpy as np
 import sympy as sp

@@ -27,7 +27,6 @@ from symrg.multilinear import (
 
 
 def naive_mobius(H):
-    n = len(H).bit_length() - 1
     c = np.zeros(len(H))
     for S in range(len(H)):
         for T in range(len(H)):
