@@ -1,0 +1,320 @@
+"""Effective couplings of a marginalized model: cumulant series and exact multi-body couplings.
+
+Summing out a discrete layer ``L`` leaves ``- sum_j A(theta_j + t_j)`` with
+``t_j = sum_i W_ij x_i`` (MATH.md sections 1 and 3).  Expanding in ``t``,
+
+    A(theta_j + t_j) = A(theta_j) + sum_{n>=1} kappa_n(theta_j) t_j^n / n!,
+
+so the layer induces n-body couplings weighted by its n-th cumulant.  In index notation
+``J^{(n)}_{i_1...i_n} = (1/n!) sum_j kappa_n(theta_j) W_{i_1 j} ... W_{i_n j}``; reducing
+powers on the support (``v^2 = v``, ``s^2 = 1``) collects the multiplicities:
+for Bernoulli survivors the coefficient of ``prod_{i in S} v_i`` at order n is
+``sum_j kappa_n(theta_j)/n! sum_{m: S -> N_{>=1}, |m| = n} n!/prod m_i! prod W_ij^{m_i}``.
+
+:func:`cumulant_series` returns these couplings order by order; :func:`exact_couplings`
+the exact ones (Möbius / Walsh, :mod:`symrg.multilinear`).  The series converges when
+every ``|t_j|`` stays below the distance from ``theta_j`` to the nearest complex zero of
+the partition function: ``sqrt(theta^2 + pi^2)`` (Bernoulli), ``sqrt(theta^2 + pi^2/4)``
+(spin).
+
+Examples
+--------
+>>> from symrg.model import rbm
+>>> from symrg.marginalize import marginalize
+>>> series = cumulant_series(marginalize(rbm(2, 1), "h"), order=3)
+>>> v1, v2 = series.units
+>>> series.coupling(2, v1, v2)   # the pair coupling at second order: -kappa_2 W_11 W_21
+-W_{11}*W_{21}*(1/(1 + exp(-b_1)) - 1/(1 + exp(-b_1))**2)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import sympy as sp
+
+from .cumulants import cumulants
+from .marginalize import fold_all
+from .model import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
+from .multilinear import exact_couplings as _numeric_exact
+from .multilinear import symbolic_couplings
+from .printing import _explicit_argument, explicit_block, latex
+from .units import Bernoulli, Spin
+
+__all__ = ["CumulantSeries", "cumulant_series", "exact_couplings", "convergence_ratio"]
+
+#: survivors above this many units are refused (the series is expanded symbolically)
+MAX_SERIES_UNITS = 16
+
+
+@dataclass(frozen=True)
+class CumulantSeries:
+    """Energy coefficients of the survivors, order by order in the cumulant expansion.
+
+    ``base`` maps subsets of units (tuples of unit symbols) to the coefficients of the
+    polynomial part of the energy (fields, pair couplings from Gaussian layers...),
+    ``orders[n]`` to the contribution of the n-th cumulants, and ``constant`` holds
+    ``- sum_j A(theta_j)`` and the polynomial constant.  Coefficients multiply
+    ``prod_{i in S} x_i`` in the *energy*.  ``radius_conditions`` are sufficient
+    conditions for convergence; ``fluctuations`` the pairs ``(t_j, R_j)`` of each
+    expanded argument and its radius of convergence.
+    """
+
+    units: tuple[sp.Symbol, ...]
+    order: int
+    base: Mapping[tuple, sp.Expr]
+    orders: Mapping[int, Mapping[tuple, sp.Expr]]
+    constant: sp.Expr
+    radius_conditions: tuple[sp.Basic, ...]
+    index_formula: str
+    fluctuations: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    supports: tuple[tuple, ...] = ()
+
+    def coupling(self, n: int, *units: sp.Symbol) -> sp.Expr:
+        """Contribution of the n-th cumulant to the coefficient of ``prod units``."""
+        if n not in self.orders:
+            raise ModelError(f"order {n} is not in this series (orders 1..{self.order})")
+        return self.orders[n].get(self._key(units), sp.S.Zero)
+
+    def total(self, *units: sp.Symbol, upto: int | None = None) -> sp.Expr:
+        """The coefficient of ``prod units`` in the series truncated at order ``upto``."""
+        key = self._key(units)
+        upto = self.order if upto is None else upto
+        return self.base.get(key, sp.S.Zero) + sp.Add(*[self.orders[n].get(key, 0) for n in range(1, upto + 1)])
+
+    def subsets(self) -> list[tuple]:
+        keys = set(self.base)
+        for d in self.orders.values():
+            keys |= set(d)
+        return sorted(keys, key=lambda s: (len(s), [self.units.index(u) for u in s]))
+
+    def _key(self, units) -> tuple:
+        pos = {u: i for i, u in enumerate(self.units)}
+        names = {str(u): u for u in self.units}
+        syms = [names.get(str(u)) for u in units]
+        if any(s is None for s in syms):
+            raise ModelError(f"unknown units {[str(u) for u, s in zip(units, syms) if s is None]}; units are {list(map(str, self.units))}")
+        return tuple(sorted(syms, key=pos.__getitem__))
+
+    def latex(self) -> str:
+        """The couplings entry by entry: one line per (order, subset)."""
+        lines = []
+        for n in range(1, self.order + 1):
+            for key, c in self.orders[n].items():
+                if c != 0:
+                    prod = " ".join(latex(u) for u in key) or "1"
+                    lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(c)}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.index_formula + "$"
+
+
+def _binary_kind_of(model: EnergyModel):
+    kinds = {type(l.kind) for l in model.layers}
+    if len(kinds) != 1 or not issubclass(next(iter(kinds)), (Bernoulli, Spin)):
+        raise ModelError(
+            "exact multilinear couplings need survivors that are all Bernoulli or all spins; "
+            f"this model has {[f'{l.name}: {l.kind.name}' for l in model.layers]}"
+        )
+    return model.layers[0].kind
+
+
+def _units(model: EnergyModel) -> list[sp.Symbol]:
+    if not model.explicit:
+        raise ModelError("cumulant series and exact couplings need explicit (integer) layer sizes")
+    units = [u for l in model.layers for u in l.states]
+    if len(units) > MAX_SERIES_UNITS:
+        raise ModelError(f"{len(units)} surviving units, above the limit of {MAX_SERIES_UNITS} for symbolic couplings")
+    for l in model.layers:
+        if not l.kind.is_discrete:
+            raise ModelError(f"layer {l.name!r} is {l.kind.name}; the multilinear form needs discrete survivors")
+    return units
+
+
+def _reduce(expr: sp.Expr, model: EnergyModel) -> sp.Expr:
+    for l in model.layers:
+        expr = l.kind.reduce_powers(expr, list(l.states))
+    return expr
+
+
+def _collect(expr: sp.Expr, model: EnergyModel, units: list[sp.Symbol]) -> tuple[dict, sp.Expr]:
+    """Reduce powers on each layer's support and collect by monomial."""
+    expr = _reduce(sp.expand(expr), model)
+    poly = sp.Poly(expr, *units)
+    out: dict[tuple, sp.Expr] = {}
+    const = sp.S.Zero
+    for monom, coeff in poly.terms():
+        key = tuple(u for u, k in zip(units, monom) for _ in range(k))
+        if key:
+            out[key] = out.get(key, 0) + coeff
+        else:
+            const += coeff
+    return out, const
+
+
+def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int):
+    """The reduced multilinear forms of ``t_j^n``, ``n = 1..order``, as ``{units: coefficient}``.
+
+    Binary survivors multiply monomials by hand (``v_i v_i = v_i``, ``s_i s_i = 1``), so
+    no expansion of ``t^n`` ever happens; other discrete kinds go through polynomial
+    reduction.
+    """
+    rule = {}
+    for l in model.layers:
+        for u in l.states:
+            rule[u] = "union" if isinstance(l.kind, Bernoulli) else "xor" if isinstance(l.kind, Spin) else None
+    if any(r is None for r in rule.values()):
+        power = sp.S.One
+        for _ in range(order):
+            power = _reduce(sp.expand(power * tj), model)
+            coeffs, c0 = _collect(power, model, units)
+            yield {**coeffs, (): c0}
+        return
+    pos = {u: i for i, u in enumerate(units)}
+    lin = [(u, tj.coeff(u)) for u in units if tj.coeff(u) != 0]
+    cur: dict[tuple, sp.Expr] = {(): sp.S.One}
+    for _ in range(order):
+        new: dict[tuple, sp.Expr] = {}
+        for key, c in cur.items():
+            for u, w in lin:
+                if u in key:
+                    k2 = key if rule[u] == "union" else tuple(x for x in key if x != u)
+                else:
+                    k2 = tuple(sorted(key + (u,), key=pos.__getitem__))
+                new[k2] = new.get(k2, 0) + c * w
+        cur = new
+        yield cur
+
+
+def _radius(kind, theta: sp.Expr) -> sp.Expr | None:
+    if isinstance(kind, Bernoulli):
+        return sp.sqrt(theta**2 + sp.pi**2)
+    if isinstance(kind, Spin):
+        return sp.sqrt(theta**2 + sp.pi**2 / 4)
+    return None
+
+
+def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
+    """Expand every summed-out discrete layer of ``model`` to cumulant order ``order``.
+
+    Parameters
+    ----------
+    model
+        An explicit effective model whose non-polynomial terms are closed-form
+        log-partition terms (Gaussian terms are folded; enumerated ones are refused).
+    order
+        Highest cumulant order ``N`` kept.
+
+    Returns
+    -------
+    CumulantSeries
+        The couplings of every order in canonical multilinear form, the radius
+        conditions and the index-notation formula.
+    """
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"order must be a positive integer, got {order!r}")
+    units = _units(model)
+    flat = fold_all(model)
+    if any(isinstance(t, EnumeratedTerm) for t in flat.terms):
+        raise ModelError(
+            "a layer was summed by enumeration: its term has no cumulant series in closed form; "
+            "use exact_couplings instead"
+        )
+    poly_part = flat.with_(terms=())
+    base, const = _collect(poly_part.energy, poly_part, units)
+    orders: dict[int, dict[tuple, sp.Expr]] = {n: {} for n in range(1, order + 1)}
+    conds, flucts = [], []
+    for t in flat.terms:
+        if not isinstance(t, LogPartitionTerm):  # pragma: no cover - folded or refused above
+            continue
+        theta = [sp.S.Zero] * int(t.size) if t.theta is None else list(explicit_block(flat, t.theta))
+        eta = _explicit_argument(flat, t)
+        for j in range(int(t.size)):
+            tj = sp.expand(eta[j] - theta[j])
+            kap = cumulants(t.kind, order, field=theta[j])
+            const -= t.kind.log_partition(theta[j])
+            for n, coeffs in enumerate(_powers(tj, flat, units, order), start=1):
+                for key, c in coeffs.items():
+                    if key:
+                        orders[n][key] = orders[n].get(key, 0) - kap[n - 1] * c / sp.factorial(n)
+                    else:
+                        const -= kap[n - 1] * c / sp.factorial(n)
+            r = _radius(t.kind, theta[j])
+            if r is not None:
+                # sufficient: sum_i |W_ij| max|x_i| < R_j bounds |t_j| on every state
+                bound = sp.Add(*[sp.Abs(tj.coeff(u)) * max(abs(v) for v in _values_of(flat, u)) for u in units])
+                conds.append(sp.StrictLessThan(bound, r))
+                flucts.append((tj, r))
+    idx = _index_formula(flat, order)
+    supports = tuple(_values_of(flat, u) for u in units)
+    return CumulantSeries(tuple(units), order, base, orders, const, tuple(conds), idx, tuple(flucts), supports)
+
+
+def _values_of(model, unit):
+    for l in model.layers:
+        if unit in l.states:
+            return l.kind.values
+    raise KeyError(unit)  # pragma: no cover
+
+
+def _index_formula(model: EnergyModel, order: int) -> str:
+    reductions = {
+        Bernoulli: r"v_i^2 = v_i:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,S\to\mathbb{N}_{\ge 1},\,|m| = n} \frac{n!}{\prod_{i\in S} m_i!} \prod_{i\in S} W_{ij}^{m_i}",
+        Spin: r"s_i^2 = 1:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,|m| = n,\; m_i \text{ odd} \Leftrightarrow i\in S} \frac{n!}{\prod_i m_i!} \prod_i W_{ij}^{m_i}",
+    }
+    kinds = {type(t.kind) for t in model.terms if isinstance(t, LogPartitionTerm)}
+    red = [reductions[k] for k in kinds if k in reductions]
+    head = (
+        rf"H(x) \approx H_0(x) - \sum_j A(\theta_j) - \sum_{{n=1}}^{{{order}}} \sum_{{i_1 \ldots i_n}} J^{{(n)}}_{{i_1 \ldots i_n}} x_{{i_1}} \cdots x_{{i_n}},"
+        r"\quad J^{(n)}_{i_1 \ldots i_n} = \frac{1}{n!} \sum_j \kappa_n(\theta_j) W_{i_1 j} \cdots W_{i_n j}"
+    )
+    return head + "".join(r",\quad " + r for r in red)
+
+
+def exact_couplings(model: EnergyModel, values: dict | None = None):
+    """Exact multilinear couplings of the survivors' energy.
+
+    Without ``values``: a dict ``{subset of units: sympy coefficient}`` by the symbolic
+    Möbius / Walsh transform.  With ``values`` (parameter arrays): a numpy array indexed
+    by subset bitmask (unit ``i`` = bit ``i`` in the order of ``model``'s layers),
+    computed by the fast numeric transform of the lambdified energy.
+    """
+    kind = _binary_kind_of(model)
+    units = _units(model) if values is None else [u for l in model.layers for u in l.states]
+    if values is None:
+        out = symbolic_couplings(model.energy, units, kind)
+        return {tuple(units[i] for i in key): c for key, c in out.items()}
+    f = model.lambdify()
+    sizes = [int(l.size) for l in model.layers]
+
+    def energy(states):
+        parts, k = {}, 0
+        for l, n in zip(model.layers, sizes):
+            parts[l.name] = states[:, k:k + n].astype(float)
+            k += n
+        return f(**parts, **values)
+
+    return _numeric_exact(energy, kind, n=sum(sizes))
+
+
+def convergence_ratio(series: CumulantSeries, values: Mapping[sp.Symbol, float]) -> float:
+    """``max_j max_x |t_j(x)| / R_j`` at numeric parameter ``values`` (``< 1``: converges).
+
+    ``values`` maps parameter entry symbols to numbers; the maximum runs over every
+    configuration of the surviving units.
+    """
+    if not series.fluctuations:
+        return 0.0
+    units = list(series.units)
+    supports = [sorted(float(v) for v in vals) for vals in series.supports]
+    states = np.array(list(itertools.product(*supports)), dtype=float)
+    worst = 0.0
+    for tj, r in series.fluctuations:
+        coeffs = np.array([float(tj.coeff(u).xreplace(values)) for u in units])
+        offset = float(tj.xreplace({u: 0 for u in units}).xreplace(values))
+        worst = max(worst, float(np.abs(states @ coeffs + offset).max()) / float(r.xreplace(values)))
+    return worst
