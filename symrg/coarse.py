@@ -140,8 +140,8 @@ def majority(tie: str | Callable | None = None) -> CoarseRule:
         probability 1/2), ``"first"`` (h = the first spin of the block) or a callable
         ``tie(x) -> p(h = +1 | x)``.  Required for even blocks; odd blocks never tie.
 
-    >>> majority(tie="first").table(2)
-    (0, 0, 1, 1)
+    >>> majority(tie="first").table(2)      # configuration 1 is (x_0, x_1) = (+1, -1)
+    (0, 1, 0, 1)
     >>> majority().table(2)
     Traceback (most recent call last):
     ...
