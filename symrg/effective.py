@@ -175,19 +175,28 @@ def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int)
             yield {**coeffs, (): c0}
         return
     pos = {u: i for i, u in enumerate(units)}
-    lin = [(u, tj.coeff(u)) for u in units if tj.coeff(u) != 0]
-    cur: dict[tuple, sp.Expr] = {(): sp.S.One}
+    lin = [(k, u, tj.coeff(u)) for k, u in enumerate(units) if tj.coeff(u) != 0]
+    zero = (0,) * len(units)
+    # each coefficient is kept as {multiplicities m: integer count}, i.e. sum count * prod w_u^m_u:
+    # the multinomial factors of the reduction come out as exact integers
+    cur: dict[tuple, dict[tuple, int]] = {(): {zero: 1}}
     for _ in range(order):
-        new: dict[tuple, sp.Expr] = {}
-        for key, c in cur.items():
-            for u, w in lin:
+        new: dict[tuple, dict[tuple, int]] = {}
+        for key, poly in cur.items():
+            for k, u, _w in lin:
                 if u in key:
                     k2 = key if rule[u] == "union" else tuple(x for x in key if x != u)
                 else:
                     k2 = tuple(sorted(key + (u,), key=pos.__getitem__))
-                new[k2] = new.get(k2, 0) + c * w
+                target = new.setdefault(k2, {})
+                for m, count in poly.items():
+                    m2 = m[:k] + (m[k] + 1,) + m[k + 1:]
+                    target[m2] = target.get(m2, 0) + count
         cur = new
-        yield cur
+        yield {
+            key: sp.Add(*[c * sp.Mul(*[w ** m[k] for k, _, w in lin]) for m, c in poly.items()])
+            for key, poly in cur.items()
+        }
 
 
 def _radius(kind, theta: sp.Expr) -> sp.Expr | None:
@@ -240,6 +249,7 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
             for n, coeffs in enumerate(_powers(tj, flat, units, order), start=1):
                 for key, c in coeffs.items():
                     if key:
+                        # the weight polynomial expanded (its multiplicities visible), times kappa_n / n!
                         orders[n][key] = orders[n].get(key, 0) - kap[n - 1] * c / sp.factorial(n)
                     else:
                         const -= kap[n - 1] * c / sp.factorial(n)
