@@ -5,7 +5,10 @@ Baselines (numpy, as a competent user would write them without the butterfly):
 * Möbius: for every subset S, select its subsets T with a vectorized mask test over all
   2^n configurations and sum ``(-1)^{|S|-|T|} H(1_T)``; O(4^n) work, run in full.
 * Walsh: for every subset S, ``2^{-n} sum_k H(k) (-1)^{|S| - popcount(k & S)}`` vectorized
-  over k; O(4^n) work, run in full.
+  over k; O(4^n) work.  At n = 16 the full run takes over a minute, so the baseline
+  computes the couplings of the first 2^(n-4) masks only (every subset of units 0..n-5)
+  and its time is multiplied by 16: each mask costs the same vector operations, so the
+  extrapolation is linear and exact up to timing noise.
 * joint cumulant of order r of r distinct variables: the sum over all Bell(r) set
   partitions (sympy's ``multiset_partitions``) of ``(-1)^{|pi|-1} (|pi|-1)! prod E[block]``.
 """
@@ -41,12 +44,13 @@ def _naive_mobius(H: np.ndarray) -> np.ndarray:
     return out
 
 
-def _naive_walsh(H: np.ndarray) -> np.ndarray:
+def _naive_walsh(H: np.ndarray, masks: int | None = None) -> np.ndarray:
     n = H.shape[0].bit_length() - 1
     ar = np.arange(1 << n)
     pc = _popcount(n)
-    out = np.empty(1 << n)
-    for S in range(1 << n):
+    masks = 1 << n if masks is None else masks
+    out = np.empty(masks)
+    for S in range(masks):
         # prod_{i in S} s_i with s_i = 2 bit_i - 1: (-1)^(number of bits of S that are 0 in k)
         chi = 1 - 2 * ((pc[S] - pc[ar & S]) & 1)
         out[S] = np.dot(chi, H) / (1 << n)
@@ -79,6 +83,7 @@ def cases(smoke: bool = False) -> list[Case]:
     big = 10 if smoke else 22
     Hbig = rng.normal(size=1 << big)
     r = 6 if smoke else 12
+    walsh_part = 16 if n >= 12 else 1  # fraction of the naive Walsh sum actually run
     mom = _moment_table(r)
     return [
         Case(
@@ -89,9 +94,14 @@ def cases(smoke: bool = False) -> list[Case]:
         ),
         Case(
             "Walsh couplings vs naive sum", f"n={n}",
-            lambda: exact_couplings(H, "spin"), lambda: _naive_walsh(H),
+            lambda: exact_couplings(H, "spin"), lambda: _naive_walsh(H, (1 << n) // walsh_part),
             ">=1000x faster", ratio_at_least(1000), repeat=7, baseline_repeat=1,
-            agree=lambda a, b: bool(np.allclose(a, b, atol=1e-12)),
+            agree=lambda a, b: bool(np.allclose(a[: len(b)], b, atol=1e-12)),
+            baseline_scale=walsh_part,
+            note=(
+                f"naive baseline run on 1/{walsh_part} of the masks and its time scaled by {walsh_part}"
+                if walsh_part > 1 else ""
+            ),
         ),
         Case(
             "Möbius couplings", f"n={big}", lambda: exact_couplings(Hbig, "bernoulli"), None,
