@@ -1,0 +1,172 @@
+"""verify: symbolic then numeric comparison of claims with derived results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symrg.chain import chain_symbols, decimate_chain
+from symrg.examples import seed_derivation
+from symrg.marginalize import marginalize
+from symrg.model import rbm, seed_dbm
+from symrg.parsing import ClaimError
+from symrg.testing import assert_equivalent
+from symrg.verify import Verdict, resolve_result, verify, verify_result
+
+# MATH.md section 2, in sympy syntax and in LaTeX
+GOOD = ("-a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2 - c.T*c/2"
+        " - (n_h + n_s)/2*log(2*pi) + log(det(1 - U*U.T))/2")
+GOOD_LATEX = (r"-a^{T} v - \frac{1}{2}\left(b + U c + W^{T} v\right)^{T} C \left(b + U c + W^{T} v\right)"
+              r" - \frac{1}{2} c^{T} c - \frac{n_h + n_s}{2}\log(2\pi) + \frac{1}{2}\log\det\left(1 - U U^{T}\right)")
+WRONG = {
+    "sign error": GOOD.replace("- c.T*c/2", "+ c.T*c/2"),
+    "missing log det": GOOD.replace(" + log(det(1 - U*U.T))/2", ""),
+    "transposed matrix": GOOD.replace("W.T*v", "W*v"),
+}
+
+
+@pytest.fixture(scope="module")
+def H_abstract():
+    return marginalize(seed_dbm(), "s", "h")
+
+
+@pytest.fixture(scope="module")
+def H_explicit():
+    return marginalize(seed_dbm(2, 2, 2), "s", "h")
+
+
+def _explicit(claim: str) -> str:
+    return claim.replace("(n_h + n_s)", "(2 + 2)").replace("n_h + n_s", "4")
+
+
+@pytest.mark.parametrize("claim", [GOOD, GOOD_LATEX], ids=["sympy", "latex"])
+def test_correct_H_v_abstract(H_abstract, claim):
+    v = verify(claim, H_abstract)
+    assert v.status == "equal" and v.equal and bool(v)
+    assert v.method == "numeric" and v.points >= 18 and v.max_difference < 1e-12
+    assert "sizes drawn from [1, 2, 3, 4]" in v.reason
+
+
+@pytest.mark.parametrize("claim", [GOOD, GOOD_LATEX], ids=["sympy", "latex"])
+def test_correct_H_v_explicit_is_proved_symbolically(H_explicit, claim):
+    v = verify(_explicit(claim), H_explicit)
+    assert (v.status, v.method) == ("equal", "symbolic")
+    assert "written by their entries" in v.reason
+
+
+def _check_counterexample(H, v: Verdict):
+    """The reported values really are a counterexample: recompute the derived side independently."""
+    ce = v.counterexample
+    assert v.status == "not equal" and ce is not None
+    vals = {k: np.asarray(ce.values[k], dtype=float) for k in ("v", "a", "b", "c", "W", "U")}
+    f = H.lambdify()
+    derived = f(v=vals["v"].ravel(), a=vals["a"], b=vals["b"], c=vals["c"], W=vals["W"], U=vals["U"])
+    assert abs(derived - float(np.real(ce.derived))) < 1e-10
+    assert abs(complex(ce.claimed) - derived) > 1e-6
+    # the point lies inside the valid region: I - U U^T positive definite
+    U = vals["U"]
+    assert np.linalg.eigvalsh(np.eye(U.shape[0]) - U @ U.T).min() > 0
+    assert set(np.unique(vals["v"])) <= {0.0, 1.0}
+    assert "counterexample:" in v.text() and "claimed:" in v.text()
+
+
+@pytest.mark.parametrize("which", sorted(WRONG))
+def test_wrong_variants_abstract(H_abstract, which):
+    v = verify(WRONG[which], H_abstract)
+    assert v.method == "numeric"
+    _check_counterexample(H_abstract, v)
+
+
+@pytest.mark.parametrize("which", sorted(WRONG))
+def test_wrong_variants_explicit(H_explicit, which):
+    v = verify(_explicit(WRONG[which]), H_explicit)
+    _check_counterexample(H_explicit, v)
+
+
+def test_matrix_results_and_intermediates(H_abstract):
+    doc_C = H_abstract.intermediates[0]
+    assert verify("(1 - U*U.T)**-1", doc_C.definition).equal
+    assert verify(r"\left(I - U U^{T}\right)^{-1}", doc_C.definition).equal
+    wrong = verify("(1 + U*U.T)**-1", doc_C.definition)
+    assert wrong.status == "not equal" and wrong.counterexample.claimed.shape == wrong.counterexample.derived.shape
+    # a scalar claim for a matrix result
+    assert verify("log(2)", doc_C.definition).status == "not equal"
+    # explicit matrices, entry by entry
+    x = sp.Symbol("x", real=True)
+    M = sp.Matrix([[sp.cosh(x) ** 2, 0], [0, 1]])
+    assert verify(sp.Matrix([[1 + sp.sinh(x) ** 2, 0], [0, 1]]), M).method == "symbolic"
+    assert verify(sp.Matrix([[sp.sinh(x) ** 2, 0], [0, 1]]), M).status == "not equal"
+
+
+def test_reduction_rules_of_the_units():
+    m = marginalize(rbm(2, 1, hidden="spin"), "h")
+    e = m.energy
+    v1 = m.layer("v").states[0]
+    claim = e.subs(v1, v1**3)  # v^3 = v on {0, 1}
+    v = verify(claim, m)
+    assert (v.status, v.method) == ("equal", "symbolic")
+    assert "reduction rules" in v.reason
+    assert verify(e.subs(v1, 2 * v1), m).status == "not equal"
+
+
+def test_positivity_where_declared():
+    K = sp.Symbol("K", positive=True)
+    assert verify("sqrt(K**2)", K).method == "symbolic"
+    k = sp.Symbol("k", real=True)
+    v = verify("sqrt(k**2)", k, seed=3)
+    assert v.status == "not equal" and v.counterexample.values["k"] < 0
+
+
+def test_chain_recursion_against_pathria():
+    S = chain_symbols()
+    K, h = S["K"], S["h"]
+    dec = decimate_chain("spin", 2)
+    v = verify(r"\frac{1}{4}\log\left(\frac{\cosh(2K + h)\cosh(2K - h)}{\cosh(h)^{2}}\right)", dec.images[K])
+    assert v.equal
+    assert verify(r"\frac{1}{2}\log\cosh(2K + h)", dec.images[K]).status == "not equal"
+
+
+def test_undecided_when_no_valid_point_exists():
+    n = sp.Symbol("n", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, n)
+    v = verify("log(det(X*X.T + 1))", sp.log(sp.Determinant(X * X.T + sp.Identity(n))) + 0 * sp.Trace(X),
+               conditions=[-X * X.T - sp.Identity(n)], symbolic=False)
+    assert v.status == "undecided" and "no point inside the valid region" in v.reason
+    assert not v
+
+
+def test_unknown_names_and_unsafe_claims_are_errors(H_abstract):
+    with pytest.raises(ClaimError, match="unknown name 'Q'"):
+        verify("Q*v", H_abstract)
+    with pytest.raises(ClaimError):
+        verify("__import__('os')", H_abstract)
+
+
+def test_named_results_of_a_derivation():
+    doc = seed_derivation(n_v=3, n_h=2, n_s=2, seed=1)
+    derived, where = resolve_result(doc, "H(v)")
+    assert hasattr(derived, "intermediates")  # the model, not just its expression
+    assert verify_result(doc, "H(v)", GOOD_LATEX).equal
+    assert verify_result(doc, "C", "(1 - U*U.T)**-1").equal
+    assert verify_result(doc, "W C W^T", "W*C*W.T").equal
+    assert verify_result(doc, "W C W^T", "W*(1 - U*U.T)**-1*W.T").equal
+    assert verify_result(doc, "W C W^T", "W*W.T").status == "not equal"
+    with pytest.raises(ValueError, match="no result named 'nope'"):
+        verify_result(doc, "nope", "1")
+
+
+def test_seeded_and_reproducible(H_abstract):
+    a = verify(WRONG["sign error"], H_abstract, seed=7).counterexample
+    b = verify(WRONG["sign error"], H_abstract, seed=7).counterexample
+    assert a.claimed == b.claimed and np.array_equal(a.values["W"], b.values["W"])
+
+
+def test_assert_equivalent_message(H_abstract):
+    assert assert_equivalent(GOOD, H_abstract).equal
+    with pytest.raises(AssertionError) as e:
+        assert_equivalent(WRONG["missing log det"], H_abstract)
+    msg = str(e.value)
+    assert msg.startswith("the claim is not equal to the derived result")
+    for part in ("claim:", "derived:", "counterexample:", "U = ", "claimed: ", "difference: "):
+        assert part in msg
