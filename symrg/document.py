@@ -34,6 +34,7 @@ log(cosh(2*K))/2
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -51,7 +52,9 @@ def _latex(obj: Any) -> str:
         return obj.rhs_latex()
     if hasattr(obj, "latex") and callable(obj.latex):
         return obj.latex()
-    return sp.latex(obj)
+    from .printing import latex  # symrg's conventions (I, \det) in every formula
+
+    return latex(obj)
 
 
 def _text(obj: Any) -> str:
@@ -204,7 +207,9 @@ class Derivation:
     def _render_latex(self) -> str:
         out = [
             r"\documentclass[11pt]{article}",
+            r"\usepackage[utf8]{inputenc}",
             r"\usepackage{amsmath,amssymb}",
+            r"\usepackage{graphicx}",
             r"\usepackage[margin=2.2cm]{geometry}",
             r"\allowdisplaybreaks",
             r"\title{" + _tex_escape(self.title) + "}",
@@ -221,29 +226,84 @@ class Derivation:
             elif kind == "text":
                 out.append(_tex_escape(item[1]) + "\n")
             elif kind == "equation":
-                out += [r"\begin{multline*}", f"{_latex(item[1])} = {_latex(item[2])}", r"\end{multline*}"]
+                rhs = _break_lines(_latex(item[2]))
+                out += [r"\begin{multline*}", f"{_latex(item[1])} = {rhs}", r"\end{multline*}"]
                 for k, v in item[3].items():
-                    out += [r"where", r"\begin{equation*}", f"{_latex(k)} = {_latex(v)}", r"\end{equation*}"]
+                    out += [r"where", r"\begin{multline*}", f"{_latex(k)} = {_break_lines(_latex(v))}", r"\end{multline*}"]
             elif kind == "conditions":
                 out.append(r"Valid when " + ", ".join(f"${_latex(c)}$" for c in item[1]) + ".\n")
             elif kind == "table":
                 cols = len(item[1])
-                out += [r"\begin{center}", r"\begin{tabular}{" + "l" * cols + "}", r"\hline"]
+                # wide tables shrink to the text width instead of running into the margin
+                out += [r"\begin{center}", _FIT_WIDTH, r"\begin{tabular}{" + "l" * cols + "}", r"\hline"]
                 out.append(" & ".join(_tex_escape(h) for h in item[1]) + r" \\ \hline")
                 for r in item[2]:
                     out.append(" & ".join(_cell(c, latex=True, tex=True) for c in r) + r" \\")
-                out += [r"\hline", r"\end{tabular}"]
+                out += [r"\hline", r"\end{tabular}}"]
                 if item[3]:
                     out.append(r"\\[2pt] " + _tex_escape(item[3]))
                 out.append(r"\end{center}")
         if self.checks:
-            out += [r"\section*{Numeric checks}", r"\begin{center}", r"\begin{tabular}{llll}", r"\hline",
+            out += [r"\section*{Numeric checks}", r"\begin{center}", _FIT_WIDTH, r"\begin{tabular}{llll}", r"\hline",
                     r"check & value & reference & error \\ \hline"]
             for c in self.checks:
                 out.append(f"{_tex_escape(c.name)} & ${c.value:.16e}$ & ${c.reference:.16e}$ & ${c.error:.1e}$ \\\\")
-            out += [r"\hline", r"\end{tabular}", r"\end{center}"]
+            out += [r"\hline", r"\end{tabular}}", r"\end{center}"]
         out.append(r"\end{document}")
         return "\n".join(out) + "\n"
+
+
+#: opens a box that scales its content down to the line width when it is wider
+_FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+
+#: a displayed line of math longer than this many source characters is broken
+MAX_LINE = 140
+
+
+def _break_lines(tex: str, width: int = MAX_LINE) -> str:
+    """Break a long formula into lines of a ``multline*`` at top-level ``+`` and ``-``.
+
+    Breaks never fall inside braces, ``\\left ... \\right`` pairs or environments,
+    so the result always compiles; a formula without such break points is left whole.
+
+    >>> print(_break_lines("a + b + c", width=4))
+    a + b \\\\
+    + c
+    """
+    if len(tex) <= width or "\\\\" in tex:
+        return tex
+    depth = 0
+    breaks = []
+    i = 0
+    n = len(tex)
+    while i < n:
+        ch = tex[i]
+        if ch == "\\":
+            m = re.match(r"\\(left|right|begin|end)\b", tex[i:])
+            if m:
+                depth += 1 if m.group(1) in ("left", "begin") else -1
+                i += len(m.group(0))
+                continue
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 and ch in "+-" and tex[i - 1 : i] == " " and tex[i + 1 : i + 2] == " ":
+            breaks.append(i)
+        i += 1
+    if not breaks:
+        return tex
+    pieces, start, last = [], 0, 0
+    for b in breaks:
+        if b - last > width and b > start:
+            pieces.append(tex[start:b].rstrip())
+            start = last = b
+    if not pieces:
+        return tex
+    pieces.append(tex[start:].strip())
+    return " \\\\\n".join(p for p in pieces if p)
 
 
 def _cell(c: Any, latex: bool = False, tex: bool = False) -> str:
@@ -271,9 +331,24 @@ _TEX_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}":
                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
+# characters pdflatex cannot typeset from utf8 input without extra packages
+_UNICODE = {
+    "−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\ldots{}",
+    "≈": r"$\approx$", "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "→": r"$\to$", "←": r"$\leftarrow$",
+    "×": r"$\times$", "·": r"$\cdot$", "±": r"$\pm$", "∞": r"$\infty$", "√": r"$\surd$", "∑": r"$\sum$",
+    "∫": r"$\int$", "∂": r"$\partial$", "⊆": r"$\subseteq$", "∈": r"$\in$", "≻": r"$\succ$",
+    "²": r"$^2$", "³": r"$^3$", "ᵀ": r"$^T$", "½": r"$\frac12$",
+    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\epsilon$",
+    "η": r"$\eta$", "θ": r"$\theta$", "κ": r"$\kappa$", "λ": r"$\lambda$", "μ": r"$\mu$",
+    "ν": r"$\nu$", "ξ": r"$\xi$", "π": r"$\pi$", "ρ": r"$\rho$", "σ": r"$\sigma$", "τ": r"$\tau$",
+    "φ": r"$\phi$", "χ": r"$\chi$", "ψ": r"$\psi$", "ω": r"$\omega$", "Λ": r"$\Lambda$",
+    "Σ": r"$\Sigma$", "Δ": r"$\Delta$", "Ω": r"$\Omega$", "Φ": r"$\Phi$", "Γ": r"$\Gamma$",
+}
+
+
 def _tex_escape(s: str) -> str:
     """Escape text for LaTeX, leaving ``$...$`` math spans untouched."""
     parts = s.split("$")
     for i in range(0, len(parts), 2):
-        parts[i] = "".join(_TEX_SPECIAL.get(ch, ch) for ch in parts[i])
+        parts[i] = "".join(_UNICODE.get(ch, _TEX_SPECIAL.get(ch, ch)) for ch in parts[i])
     return "$".join(parts)
