@@ -1,0 +1,139 @@
+"""Save/load round-trips every result type exactly, and refuses hostile files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symrg.chain import decimate_chain
+from symrg.examples import seed_derivation
+from symrg.marginalize import marginalize
+from symrg.migdal_kadanoff import migdal_kadanoff
+from symrg.model import dbm, energy_model, rbm, seed_dbm
+from symrg.serialize import SerializeError, dumps, load, loads, models_equal, save
+from symrg.units import Gaussian
+
+J = sp.Symbol("J", real=True)
+beta = sp.Symbol("beta", positive=True)
+
+
+def _models():
+    return {
+        "seed abstract": seed_dbm(),
+        "seed H(v,h) with a Gaussian term": marginalize(seed_dbm(), "s"),
+        "seed H(v)": marginalize(seed_dbm(), "s", "h"),
+        "seed explicit H(v)": marginalize(seed_dbm(3, 2, 2), "s", "h"),
+        "rbm spin": marginalize(rbm(3, 2, hidden="spin"), "h"),
+        "rbm discrete": marginalize(rbm(2, 2, hidden=[0, 1, 2]), "h"),
+        "enumerated": marginalize(dbm([2, 2, 2], ["spin", "spin", "spin"]), "x1", "x0"),
+        "precision parameter": marginalize(
+            energy_model([("v", 2, "bernoulli"), ("h", 2, "gaussian")], [("v", "h")], precisions={"h": "P"}), "h"),
+        "symbolic entries": marginalize(
+            energy_model([("v", 2, "spin"), ("h", 1, "spin")], {("v", "h"): [[J], [beta * J]]}, biases={"v": 0, "h": 0}), "h"),
+        "Gaussian kind with symbolic precision": energy_model(
+            [("v", 2, "spin"), ("h", 2, Gaussian(beta))], [("v", "h")], constant=sp.Float("0.1", 40)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_models()))
+def test_models_round_trip_exactly(name, tmp_path):
+    m = _models()[name]
+    back = load(save(m, tmp_path / "m.json"))
+    assert models_equal(back, m) and back is not m
+    assert back.energy == m.energy
+    assert back.latex() == m.latex()
+    assert dumps(back) == dumps(m)  # a second round trip changes nothing
+    assert back.lambdify().arguments == m.lambdify().arguments
+
+
+def test_loaded_model_keeps_working():
+    H_vh = loads(dumps(marginalize(seed_dbm(3, 2, 2), "s")))
+    H_v = marginalize(H_vh, "h")  # resume the derivation
+    assert models_equal(H_v, marginalize(seed_dbm(3, 2, 2), "s", "h"))
+
+
+def test_models_equal_sees_differences():
+    a = marginalize(seed_dbm(), "s", "h")
+    assert not models_equal(a, marginalize(seed_dbm(), "s"))
+    assert not models_equal(a, a.with_(constant=a.constant + 1))
+    assert not models_equal(a, a.with_(original=None))
+    assert not models_equal(a, "not a model")
+
+
+def _maps():
+    b = sp.Symbol("b", positive=True)
+    K, u = sp.symbols("K u")
+    general = decimate_chain("spin", b, couplings=("K",)).recursion_map
+    return {
+        "chain b=2 with constant": decimate_chain("spin", 2).recursion_map,
+        "chain general b": general,
+        "changed variables (origin)": general.change_variables([u], [sp.tanh(K)], [sp.atanh(u)]),
+        "Migdal-Kadanoff d=3": migdal_kadanoff(3, 2),
+    }
+
+
+@pytest.mark.parametrize("name", list(_maps()))
+def test_recursion_maps_round_trip_exactly(name):
+    m = _maps()[name]
+    back = loads(dumps(m))
+    assert back == m
+    assert back.origin == m.origin and back.constant == m.constant and back.name == m.name
+    assert back.latex() == m.latex()
+
+
+def test_expressions_round_trip_exactly():
+    doc = seed_derivation(n_v=3, n_h=2, n_s=2)
+    x = sp.Symbol("x", positive=True, integer=True)
+    exprs = list(doc.results.values()) + [
+        sp.Float("3.14159265358979323846264338327950288", 50),
+        sp.Rational(-7, 3) * sp.pi + sp.E + sp.I,
+        sp.Integer(10) ** 80 + 1,
+        sp.ImmutableMatrix([[1, x], [sp.Rational(1, 2), sp.log(x)]]),
+        sp.Piecewise((x, x > 2), (x**2, True)),
+        sp.Add(x, x, evaluate=False),  # unevaluated structure is kept
+        sp.oo, -sp.oo, sp.zoo,
+    ]
+    for e in exprs:
+        back = loads(dumps(e))
+        assert back == e and type(back) is type(e), e
+        assert sp.srepr(back) == sp.srepr(e)
+    pi50 = exprs[len(doc.results)]
+    assert loads(dumps(pi50))._prec == pi50._prec
+    # mutable matrices come back immutable (results are immutable), with equal entries
+    assert loads(dumps(sp.Matrix([[1, x]]))) == sp.ImmutableMatrix([[1, x]])
+
+
+@pytest.mark.parametrize(
+    "nodes,data,message",
+    [
+        ([{"t": "eval", "a": []}], 0, "class 'eval' is not allowed"),
+        ([{"t": "Function"}], 0, "class 'Function' is not allowed"),
+        ([{"t": "Symbol", "name": "x", "assumptions": {"__class__": True}}], 0, "unknown assumption"),
+        ([{"t": "Add", "a": [0]}], 0, "earlier nodes"),
+        ([{"t": "Integer", "v": "1" * 200_000}], 0, "bad integer"),
+        ([{"t": "Integer", "v": "__import__('os')"}], 0, "bad integer"),
+        ([{"t": "Str", "v": 3}], 0, "bad Str"),
+        ([], 5, "out of range"),
+        ([{"t": "Symbol", "name": "x"}, {"t": "Determinant", "a": [0]}], 1, "cannot rebuild"),
+    ],
+)
+def test_hostile_files_are_refused(nodes, data, message):
+    text = json.dumps({"format": "symrg", "version": 1, "type": "Expr", "nodes": nodes, "data": data})
+    with pytest.raises(SerializeError, match=message):
+        loads(text)
+
+
+def test_bad_headers():
+    with pytest.raises(SerializeError, match="not JSON"):
+        loads("Add(Symbol('x'))")
+    with pytest.raises(SerializeError, match="header"):
+        loads(json.dumps({"nodes": []}))
+    with pytest.raises(SerializeError, match="version 99"):
+        loads(json.dumps({"format": "symrg", "version": 99}))
+    with pytest.raises(SerializeError, match="cannot save a NoneType"):
+        dumps(None)
+    with pytest.raises(SerializeError, match="dummy"):
+        dumps(sp.Dummy("d") + 1)
