@@ -5,8 +5,16 @@ derivation; ``symrg derive FILE`` runs a derivation script (a Python file defini
 ``derivation()`` that returns a :class:`symrg.document.Derivation`).  ``symrg flow``
 draws an RG flow diagram.
 
-Exit status: 0 on success, 1 when a derivation's numeric checks fail, 2 on bad usage
-or bad input (message on stderr).
+``symrg verify FILE --result NAME --claim CLAIM`` checks a claim (sympy syntax or LaTeX,
+parsed safely) against a named result of a derivation (the built-in seed derivation when
+FILE is omitted); ``symrg verify --lhs A --rhs B`` compares two expressions.  Exit
+status 0 equal, 1 not equal, 3 undecided, 2 bad input.
+
+``symrg export FILE --result NAME --output h.py`` writes a standalone numpy module of a
+named result (default: the seed model's ``H(v)``).
+
+Exit status: 0 on success, 1 when a derivation's numeric checks fail (``derive``) or a
+claim is not equal (``verify``), 2 on bad usage or bad input (message on stderr).
 """
 
 from __future__ import annotations
@@ -68,6 +76,112 @@ def _derive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document(file: str | None) -> Derivation:
+    if file is None:
+        from .examples import seed_derivation
+
+        return seed_derivation()
+    return load_derivation(file)
+
+
+def _read_claim(text: str | None, file: str | None, what: str) -> str:
+    if file is not None:
+        p = Path(file)
+        if not p.is_file():
+            raise CLIError(f"no such file for {what}: {p}")
+        return p.read_text()
+    if text is None:
+        raise CLIError(f"give {what}")
+    return text
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify, verify_result
+
+    opts = dict(seed=args.seed, n_points=args.points, syntax=args.syntax)
+    if args.lhs is not None or args.rhs is not None:
+        if args.lhs is None or args.rhs is None or args.file or args.result or args.claim or args.claim_file:
+            raise CLIError("compare two expressions with --lhs and --rhs (and nothing else), "
+                           "or a claim with [FILE] --result NAME --claim CLAIM")
+        verdict = verify(args.lhs, args.rhs, **opts)
+    else:
+        claim = _read_claim(args.claim, args.claim_file, "--claim CLAIM or --claim-file PATH")
+        doc = _document(args.file)
+        name = args.result or ("H(v)" if args.file is None else None)
+        if name is None:
+            known = ", ".join(repr(k) for k in doc.results)
+            raise CLIError(f"name the result to compare with, --result NAME; this derivation has {known or 'no named results'}")
+        verdict = verify_result(doc, name, claim, **opts)
+    print(verdict.text())
+    return {"equal": 0, "not equal": 1, "undecided": 3}[verdict.status]
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import write_module, export_energy, export_expression, export_recursion
+    from .model import EnergyModel
+    from .recursion import RecursionMap
+    from .verify import resolve_result
+
+    if args.file is None and args.result in (None, "H(v)"):
+        from .marginalize import marginalize
+        from .model import seed_dbm
+
+        result: object = marginalize(seed_dbm(), "s", "h")
+        title = "H(v) of the seed's three-layer DBM (v Bernoulli, h and s Gaussian)"
+    else:
+        doc = _document(args.file)
+        name = args.result or "H(v)"
+        result, _ = resolve_result(doc, name)
+        title = f"{name} from {doc.title}"
+    kw = {"title": title}
+    if args.name:
+        kw["name"] = args.name
+    if isinstance(result, EnergyModel):
+        src = export_energy(result, **kw)
+    elif isinstance(result, RecursionMap):
+        kw.pop("name", None)
+        src = export_recursion(result, **kw)
+    else:
+        src = export_expression(result, **kw)
+    if args.output:
+        Path(args.output).write_text(src)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(src)
+    return 0
+
+
+def _add_verify_export(sub) -> None:
+    v = sub.add_parser(
+        "verify",
+        help="check a claimed expression against a derived result (symbolically, then numerically)",
+        description="Check a claim (sympy syntax or LaTeX; parsed without executing anything) against a named "
+                    "result of a derivation script (default: the built-in seed derivation), or compare two "
+                    "expressions. Exit status: 0 equal, 1 not equal, 3 undecided, 2 bad input.",
+    )
+    v.add_argument("file", nargs="?", help="a derivation script defining derivation(); omit for the built-in default")
+    v.add_argument("--result", "-r", help="name of the result in the derivation (default for the built-in: H(v))")
+    v.add_argument("--claim", "-c", help="the claimed expression")
+    v.add_argument("--claim-file", help="read the claim from this file")
+    v.add_argument("--lhs", help="left-hand expression (with --rhs: compare two expressions)")
+    v.add_argument("--rhs", help="right-hand expression")
+    v.add_argument("--syntax", choices=("auto", "sympy", "latex"), default="auto", help="claim syntax (default: auto)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the random test points (default 0)")
+    v.add_argument("--points", type=int, default=24, help="number of random test points (default 24)")
+    v.set_defaults(func=_verify)
+    e = sub.add_parser(
+        "export",
+        help="write a standalone numpy module of a result (default: the seed model's H(v))",
+        description="Write a Python module (numpy only; no sympy, no symrg) computing a named result of a "
+                    "derivation script: an energy (with its conditions checked), a recursion map or a scalar.",
+    )
+    e.add_argument("file", nargs="?", help="a derivation script defining derivation(); omit for the built-in seed model")
+    e.add_argument("--result", "-r", help="name of the result (default: H(v))")
+    e.add_argument("--output", "-o", help="write to this file instead of standard output")
+    e.add_argument("--name", help="name of the function in the module (default: energy, or f for a scalar)")
+    e.set_defaults(func=_export)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symrg",
@@ -85,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--output", "-o", help="write to this file instead of standard output")
     d.add_argument("--seed", type=int, default=0, help="seed of the random numeric cross-check (built-in default only)")
     d.set_defaults(func=_derive)
+    _add_verify_export(sub)
     try:
         from .flowplot import add_cli as add_flow_cli
     except ImportError:  # pragma: no cover - the module ships with symrg
@@ -100,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CLIError, ValueError, ImportError, OSError) as e:
+    except (CLIError, ValueError, ImportError, OSError, TypeError) as e:
         print(f"symrg {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -51,7 +51,7 @@ from .model import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm
 from .printing import text
 from .units import Bernoulli, Spin
 
-__all__ = ["export_energy", "export_recursion", "write_module", "ExportError"]
+__all__ = ["export_energy", "export_recursion", "export_expression", "write_module", "ExportError"]
 
 
 class ExportError(ValueError):
@@ -560,6 +560,51 @@ def export_recursion(rmap: Any, title: str | None = None) -> str:
     return src
 
 
+def export_expression(expr: Any, name: str = "f", title: str | None = None) -> str:
+    """The source of a standalone numpy module computing a scalar sympy expression.
+
+    The function takes the free symbols in alphabetical order (``ARGUMENTS``).
+
+    >>> import sympy as sp
+    >>> K, h = sp.symbols("K h")
+    >>> ns = {}
+    >>> exec(export_expression(sp.log(sp.cosh(2*K + h))/4, name="K_prime"), ns)
+    >>> ns["ARGUMENTS"], round(float(ns["K_prime"](0.5, 0.1)), 12)
+    (('K', 'h'), 0.127984034802)
+    """
+    expr = sp.sympify(expr)
+    if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)) or expr.has(sp.MatrixSymbol):
+        raise ExportError("export_expression writes scalar expressions; export the energy model instead")
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+        raise ExportError(f"function name {name!r} must be a public Python identifier")
+    syms = sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)), key=lambda s: s.name)
+    used: set = {name, "ARGUMENTS", "SYMBOLS"}
+    names = {s: _identifier(s.name, used) for s in syms}
+    pr = _Printer(names, {})
+    args = [names[s] for s in syms]
+    lines = [
+        f'"""{title or "A scalar result"}.',
+        "",
+        "Standalone numeric module written by symrg.export (needs numpy only).",
+        "",
+        f"{name}({', '.join(args)}) = {sp.sstr(expr)}",
+        '"""',
+        "",
+        "import numpy",
+        "",
+        f"ARGUMENTS = {tuple(args)!r}",
+        f"SYMBOLS = {({names[s]: s.name for s in syms})!r}",
+        "",
+        "",
+        f"def {name}({', '.join(args)}):",
+        f'    """{sp.sstr(expr)[:200]}"""',
+        f"    return {pr.doprint(expr)}",
+    ]
+    src = "\n".join(lines) + "\n"
+    compile(src, "<symrg export>", "exec")
+    return src
+
+
 def write_module(result: Any, path: str | Path, **kwargs: Any) -> Path:
     """Write the standalone module of an energy model or a recursion map to ``path``."""
     from .recursion import RecursionMap
@@ -568,6 +613,8 @@ def write_module(result: Any, path: str | Path, **kwargs: Any) -> Path:
         src = export_energy(result, **kwargs)
     elif isinstance(result, RecursionMap):
         src = export_recursion(result, **kwargs)
+    elif isinstance(result, sp.Expr) and not isinstance(result, sp.MatrixExpr) and not result.has(sp.MatrixSymbol):
+        src = export_expression(result, **kwargs)
     else:
         raise ExportError(f"cannot export a {type(result).__name__}; export an EnergyModel or a RecursionMap")
     p = Path(path)

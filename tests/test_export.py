@@ -191,3 +191,28 @@ def test_recursion_module_checks_b():
     assert ns["ARGUMENTS"] == ("K", "b")
     with pytest.raises(ValueError, match="must be > 1"):
         ns["images"](0.5, 0.5)
+
+
+def test_cli_export_default_and_named_results(tmp_path, capsys):
+    from symrg.cli import main
+
+    out = tmp_path / "h.py"
+    assert main(["export", "--output", str(out)]) == 0
+    ns: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), ns)
+    model = marginalize(seed_dbm(), "s", "h")
+    rng = np.random.default_rng(1)
+    args = _arguments(model, rng)
+    np.testing.assert_allclose(ns["energy"](**args), model.lambdify()(**args), rtol=0, atol=1e-12)
+    assert ns["__doc__"].startswith("H(v) of the seed's three-layer DBM")
+    # a scalar result of a derivation script
+    script = Path(__file__).resolve().parents[1] / "derivations" / "ising_chain_decimation.py"
+    assert main(["export", str(script), "--result", "K' (b=2)", "--name", "K_prime"]) == 0
+    src = capsys.readouterr().out
+    ns = {}
+    exec(src, ns)
+    K, h = 0.7, 0.3
+    ref = np.log(np.cosh(2 * K + h) * np.cosh(2 * K - h) / np.cosh(h) ** 2) / 4
+    assert ns["ARGUMENTS"] == ("K", "h") and abs(ns["K_prime"](K, h) - ref) < 1e-14
+    assert main(["export", str(script), "--result", "nope"]) == 2
+    assert "no result named 'nope'" in capsys.readouterr().err

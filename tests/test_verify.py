@@ -170,3 +170,38 @@ def test_assert_equivalent_message(H_abstract):
     assert msg.startswith("the claim is not equal to the derived result")
     for part in ("claim:", "derived:", "counterexample:", "U = ", "claimed: ", "difference: "):
         assert part in msg
+
+
+# -- command line ------------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_cli_verify_exit_statuses(capsys):
+    from symrg.cli import main
+
+    assert main(["verify", "--claim", GOOD_LATEX]) == 0  # the built-in seed derivation, result H(v)
+    assert capsys.readouterr().out.startswith("EQUAL")
+    script = str(ROOT / "derivations" / "gaussian_dbm.py")
+    assert main(["verify", script, "--result", "H(v)", "--claim", WRONG["transposed matrix"]]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("NOT EQUAL") and "counterexample:" in out and "claimed:" in out
+    assert main(["verify", "--lhs", "log(cosh(2*K))/2", "--rhs", "log(cosh(K)**2 + sinh(K)**2)/2"]) == 0
+    assert main(["verify", "--lhs", "x**2", "--rhs", "x**3"]) == 1
+    capsys.readouterr()
+    for bad in (["--claim", "__import__('os').system('true')"], ["--claim", "Q*v"], [script, "--claim", "1"],
+                ["--lhs", "x"], ["--result", "nope", "--claim", "1"]):
+        assert main(["verify", *bad]) == 2, bad
+        err = capsys.readouterr().err
+        assert err.startswith("symrg verify: error:"), err
+
+
+def test_cli_verify_claim_file(tmp_path, capsys):
+    from symrg.cli import main
+
+    f = tmp_path / "eq17.tex"
+    f.write_text(GOOD_LATEX + "\n")
+    assert main(["verify", "--result", "C", "--claim", r"\left(1 - U U^{T}\right)^{-1}"]) == 0
+    assert main(["verify", "--claim-file", str(f)]) == 0
+    assert main(["verify", "--claim-file", str(tmp_path / "missing.tex")]) == 2
+    assert "no such file" in capsys.readouterr().err
