@@ -368,33 +368,25 @@ class _Evaluation:
             raise ValueError(f"size {dim} is not determined by the arguments given") from None
 
     def scalar(self, expr):
-        expr = sp.sympify(expr)
-        if expr.is_Number:
-            return float(expr) if self.ops.name == "numpy" else mpmath.mpf(sp.Rational(expr).p) / sp.Rational(expr).q if expr.is_Rational else mpmath.mpf(str(sp.N(expr, self.f.dps + 10)))
-        repl = {}
-        for atom in expr.atoms(MatScalar):
-            repl[atom] = self.ops.entry(self.mat(atom.args[0]))
-        for atom in expr.atoms(sp.Trace):
-            m = self.mat(atom.arg)
-            repl[atom] = sum(m[i, i] for i in range(self.size(atom.arg.shape[0])))
-        for atom in expr.atoms(sp.Determinant):
-            d = atom.arg
-            repl[atom] = _ExpOf(self.ops.logdet_pd(self.mat(d), f"{text(d)}"))
-        expr2 = expr
-        dummies = {}
-        for k, (atom, val) in enumerate(repl.items()):
-            dsym = sp.Dummy(f"z{k}")
-            if isinstance(val, _ExpOf):  # log det(...) appears as log(Determinant): keep its log exact
-                expr2 = expr2.replace(sp.log(atom), dsym)
-                expr2 = expr2.xreplace({atom: sp.exp(dsym)})
-                dummies[dsym] = val.logvalue
+        """Evaluate a scalar expression; its compiled form is cached on the callable."""
+        cache = self.f._cache
+        key = ("scalar", expr)
+        if key not in cache:
+            cache[key] = _compile_scalar(sp.sympify(expr), self.ops, self.f._scalars)
+        kind, payload = cache[key]
+        if kind == "number":
+            return payload if self.ops.name == "numpy" else _mp_number(payload, self.f.dps)
+        atoms, sizes, fn = payload
+        vals = []
+        for tag, atom in atoms:
+            if tag == "mat":
+                vals.append(self.ops.entry(self.mat(atom.args[0])))
+            elif tag == "trace":
+                m = self.mat(atom.arg)
+                vals.append(sum(m[i, i] for i in range(self.size(atom.arg.shape[0]))))
             else:
-                expr2 = expr2.xreplace({atom: dsym})
-                dummies[dsym] = val
-        expr2 = expr2.xreplace({s: sp.Integer(v) for s, v in self.sizes.items()})
-        syms = list(dummies) + list(self.scalars)
-        fn = sp.lambdify(syms, expr2, modules=self.ops.modules)
-        return fn(*[dummies[d] for d in dummies], *[self.scalars[s] for s in self.scalars])
+                vals.append(self.ops.logdet_pd(self.mat(atom.arg), text(atom.arg)))
+        return fn(*vals, *[self.size(n) for n in sizes], *[self.scalars[s] for s in self.f._scalars])
 
     def mat(self, expr):
         if expr in self.env:
@@ -550,9 +542,33 @@ class _Evaluation:
         return [-v for v in self.ops.logsumexp_rows(list(zip(*out)))]
 
 
-@dataclass(frozen=True)
-class _ExpOf:
-    logvalue: Any
+def _mp_number(x: sp.Expr, dps: int):
+    if x.is_Rational:
+        return mpmath.mpf(x.p) / x.q
+    return mpmath.mpf(str(sp.N(x, dps + 10)))
+
+
+def _compile_scalar(expr: sp.Expr, ops, scalars: tuple) -> tuple:
+    """Compile a scalar of the model: matrix atoms become arguments, the rest is lambdified.
+
+    ``log(det(M))`` is passed as one argument (computed by a Cholesky ``logdet``) so that
+    huge or tiny determinants never overflow.
+    """
+    if expr.is_Number:
+        return ("number", float(expr) if ops.name == "numpy" else expr)
+    atoms, dummies = [], []
+    for tag, cls in (("mat", MatScalar), ("trace", sp.Trace), ("logdet", sp.Determinant)):
+        for atom in sorted(expr.atoms(cls), key=str):
+            d = sp.Dummy(f"z{len(dummies)}")
+            if tag == "logdet":
+                expr = expr.replace(sp.log(atom), d).xreplace({atom: sp.exp(d)})
+            else:
+                expr = expr.xreplace({atom: d})
+            atoms.append((tag, atom))
+            dummies.append(d)
+    # every other free symbol is a layer size (its value comes from the arrays' shapes)
+    sizes = sorted((s for s in expr.free_symbols if not isinstance(s, sp.Dummy) and s not in scalars), key=str)
+    return ("fn", (atoms, sizes, sp.lambdify(dummies + sizes + list(scalars), expr, modules=ops.modules)))
 
 
 def _scalar_symbols(model: EnergyModel) -> tuple[sp.Symbol, ...]:
