@@ -74,6 +74,9 @@ class Case:
     baseline_repeat : number of timed runs of the baseline (slow baselines: 1)
     agree : ``(symrg_result, baseline_result) -> bool``; default :func:`values_agree`
     note : how the baseline is computed, if that needs saying
+    baseline_scale : factor applied to the baseline time (a documented partial baseline)
+    baseline_timeout : seconds after which one baseline run is abandoned; its time then
+        counts as this lower bound (the ratio printed as ">= ...")
     baseline_scale : factor applied to the measured baseline time, for a baseline that
         computes a documented fraction of the work of uniform cost (say so in ``note``)
     """
@@ -89,6 +92,7 @@ class Case:
     agree: Callable[[Any, Any], bool] | None = None
     note: str = ""
     baseline_scale: float = 1.0
+    baseline_timeout: float | None = None
 
     def check(self) -> bool | None:
         """Run both once (untimed) and say whether their results agree (None: no baseline)."""
@@ -105,6 +109,8 @@ class Result:
     symrg_median: float
     baseline_median: float | None
     holds: bool
+    baseline_timed_out: bool = False
+    peak_rss_mb: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -119,18 +125,44 @@ def _time(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
+class _Timeout(Exception):
+    pass
+
+
+def _time_limited(fn: Callable[[], Any], limit: float | None) -> tuple[float, bool]:
+    """Time ``fn``; past ``limit`` seconds abandon it (SIGALRM) and report the limit."""
+    if limit is None:
+        return _time(fn), False
+    import signal
+
+    def stop(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return _time(fn), False
+    except _Timeout:
+        return float(limit), True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def run_case(case: Case) -> Result:
     """Time ``case``: symrg and baseline alternately, medians of the runs."""
     ours: list[float] = []
     theirs: list[float] = []
+    timed_out = False
     for r in range(max(case.repeat, case.baseline_repeat if case.baseline else 0)):
         if r < case.repeat:
             ours.append(_time(case.symrg))
-        if case.baseline is not None and r < case.baseline_repeat:
-            theirs.append(_time(case.baseline))
+        if case.baseline is not None and r < case.baseline_repeat and not timed_out:
+            t, timed_out = _time_limited(case.baseline, case.baseline_timeout)
+            theirs.append(t)
     s = statistics.median(ours)
     bm = statistics.median(theirs) * case.baseline_scale if theirs else None
-    return Result(case, s, bm, bool(case.holds(s, bm)))
+    return Result(case, s, bm, bool(case.holds(s, bm)), timed_out)
 
 
 def run_cases(cases: Sequence[Case], progress: Callable[[str], None] | None = None) -> list[Result]:
@@ -154,12 +186,16 @@ def _fmt_time(t: float | None) -> str:
 
 def format_table(results: Sequence[Result]) -> str:
     """Plain-text table: task, size, medians, ratio, target, whether it holds."""
-    rows = [("task", "size", "symrg", "baseline", "ratio", "target", "holds")]
+    rows = [("task", "size", "symrg", "baseline", "ratio", "target", "holds", "peak RSS")]
     for r in results:
         ratio = "-" if r.ratio is None else f"{r.ratio:.0f}x" if r.ratio >= 10 else f"{r.ratio:.2f}x"
+        base = _fmt_time(r.baseline_median)
+        if r.baseline_timed_out:  # the baseline was abandoned: its time and the ratio are lower bounds
+            ratio, base = ">=" + ratio, "> " + base
+        mem = "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f} MB"
         rows.append(
-            (r.case.task, r.case.size, _fmt_time(r.symrg_median), _fmt_time(r.baseline_median),
-             ratio, r.case.target, "yes" if r.holds else "NO")
+            (r.case.task, r.case.size, _fmt_time(r.symrg_median), base,
+             ratio, r.case.target, "yes" if r.holds else "NO", mem)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
