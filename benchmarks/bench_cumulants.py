@@ -71,15 +71,17 @@ def cases(smoke: bool = False) -> list[Case]:
     order = 6 if smoke else 24
     for kind in ("bernoulli", "spin"):
         # sympy's series of log(2 cosh(b + t)) grows steeply (N=16: ~9 s, N=20: ~100 s,
-        # N=24: not finished after 8 minutes), so the spin comparison stops at N=16
-        n_series = order if (smoke or kind == "bernoulli") else 16
+        # N=24: not finished after 8 minutes): the spin baseline is abandoned after 90 s
+        # and the ratio reported as a lower bound
+        n_series = order
         out.append(
             Case(
                 f"{kind} kappa_1..N vs series", f"N={n_series}", _symrg(kind, n_series),
                 _series(kind, n_series),
                 ">=100x faster than sympy series", ratio_at_least(100), repeat=5, baseline_repeat=1,
                 agree=_agree,
-                note="" if n_series == order else "N=16: sympy series at N=24 takes over 8 minutes",
+                baseline_timeout=None if (smoke or kind == "bernoulli") else 90.0,
+                note="" if (smoke or kind == "bernoulli") else "sympy series abandoned after 90 s (it needs over 8 minutes)",
             )
         )
         out.append(
