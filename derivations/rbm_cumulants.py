@@ -20,7 +20,7 @@ import sympy as sp
 from symrg.crosscheck import brute_force_log_weight, crosscheck
 from symrg.cumulants import cumulants
 from symrg.document import Derivation
-from symrg.effective import convergence_ratio, cumulant_series, exact_couplings
+from symrg.effective import convergence_ratio, cumulant_series, effective_couplings
 from symrg.marginalize import marginalize
 from symrg.model import rbm
 
@@ -63,7 +63,7 @@ def derivation() -> Derivation:
     doc.conditions(series3.radius_conditions)
 
     doc.section("Exact couplings", "Möbius inversion of H(v): the pair coupling is a four-softplus expression.")
-    exact3 = exact_couplings(small)
+    exact3 = effective_couplings(small)
     doc.equation("c_{v_1 v_2}", exact3[(v1, v2)], name="c_12")
 
     # numeric: series against exact, exact against brute force
@@ -71,7 +71,7 @@ def derivation() -> Derivation:
     eff = marginalize(model, "h")
     rng = np.random.default_rng(SEED)
     vals = dict(a=rng.normal(size=N_V) * 0.5, b=rng.normal(size=N_H) * 0.5, W=rng.normal(size=(N_V, N_H)) * 0.25)
-    exact = exact_couplings(eff, vals)
+    exact = effective_couplings(eff, vals)
     configs = np.array(list(itertools.product([0.0, 1.0], repeat=N_V)))
     H = brute_force_log_weight(model, vals, {"v": configs})
     series = cumulant_series(eff, order=ORDER)

@@ -11,7 +11,7 @@ powers on the support (``v^2 = v``, ``s^2 = 1``) collects the multiplicities:
 for Bernoulli survivors the coefficient of ``prod_{i in S} v_i`` at order n is
 ``sum_j kappa_n(theta_j)/n! sum_{m: S -> N_{>=1}, |m| = n} n!/prod m_i! prod W_ij^{m_i}``.
 
-:func:`cumulant_series` returns these couplings order by order; :func:`exact_couplings`
+:func:`cumulant_series` returns these couplings order by order; :func:`effective_couplings`
 the exact ones (Möbius / Walsh, :mod:`symrg.multilinear`).  The series converges when
 every ``|t_j|`` stays below the distance from ``theta_j`` to the nearest complex zero of
 the partition function: ``sqrt(theta^2 + pi^2)`` (Bernoulli), ``sqrt(theta^2 + pi^2/4)``
@@ -44,7 +44,7 @@ from .multilinear import symbolic_couplings
 from .printing import _explicit_argument, explicit_block, latex
 from .units import Bernoulli, Spin
 
-__all__ = ["CumulantSeries", "cumulant_series", "exact_couplings", "convergence_ratio"]
+__all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
 #: survivors above this many units are refused (the series is expanded symbolically)
 MAX_SERIES_UNITS = 16
@@ -231,7 +231,7 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
     if any(isinstance(t, EnumeratedTerm) for t in flat.terms):
         raise ModelError(
             "a layer was summed by enumeration: its term has no cumulant series in closed form; "
-            "use exact_couplings instead"
+            "use effective_couplings instead"
         )
     poly_part = flat.with_(terms=())
     base, const = _collect(poly_part.energy, poly_part, units)
@@ -285,7 +285,7 @@ def _index_formula(model: EnergyModel, order: int) -> str:
     return head + "".join(r",\quad " + r for r in red)
 
 
-def exact_couplings(model: EnergyModel, values: dict | None = None):
+def effective_couplings(model: EnergyModel, values: dict | None = None):
     """Exact multilinear couplings of the survivors' energy.
 
     Without ``values``: a dict ``{subset of units: sympy coefficient}`` by the symbolic

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from symrg.crosscheck import brute_force_log_weight
-from symrg.effective import convergence_ratio, cumulant_series, exact_couplings
+from symrg.effective import convergence_ratio, cumulant_series, effective_couplings
 from symrg.marginalize import marginalize
 from symrg.model import ModelError, dbm, rbm, seed_dbm
 
@@ -52,7 +52,7 @@ def test_series_converges_to_exact_couplings(hidden, visible, n_v, seed, w_scale
     vals = _values(model, rng, w_scale=w_scale)
     values = (0.0, 1.0) if visible == "bernoulli" else (-1.0, 1.0)
     naive = _naive_couplings(model, vals, n_v, values)
-    exact = exact_couplings(eff, vals)
+    exact = effective_couplings(eff, vals)
     for S, c in naive.items():
         mask = sum(1 << i for i in S)
         assert abs(exact[mask] - c) < 1e-12
@@ -107,14 +107,14 @@ def test_errors():
     with pytest.raises(ModelError, match="explicit"):
         cumulant_series(marginalize(rbm(sp.Symbol("n", integer=True, positive=True), 2), "h"), 2)
     with pytest.raises(ModelError, match="all Bernoulli or all spins"):
-        exact_couplings(marginalize(rbm(2, 2, visible="gaussian"), "h"))
+        effective_couplings(marginalize(rbm(2, 2, visible="gaussian"), "h"))
     with pytest.raises(ModelError, match=r"order 5 is not in this series \(orders 1..2\)"):
         cumulant_series(marginalize(rbm(2, 2), "h"), 2).coupling(5)
 
 
 def test_symbolic_exact_pair_coupling_is_four_softplus():
     eff = marginalize(rbm(2, 1), "h")
-    ex = exact_couplings(eff)
+    ex = effective_couplings(eff)
     v1, v2 = eff.layer("v").states
     c = ex[(v1, v2)]
     b, w1, w2 = sp.Symbol("b_1", real=True), sp.Symbol("W_{11}", real=True), sp.Symbol("W_{21}", real=True)
