@@ -406,14 +406,26 @@ def _wadd(p: dict, q: dict, sign: int = 1) -> dict:
 _ONE = {(frozenset(), ()): Fraction(1)}
 
 
-def _block_factor(block: tuple, mask: int) -> dict:
-    """``E[x_A | h_B] = alpha_A + beta_A h_B`` as a walsh polynomial."""
+def _block_factor(block: tuple, mask: int, resolve: Any) -> dict:
+    """``E[x_A | h_B] = alpha_A + beta_A h_B`` as a walsh polynomial.
+
+    ``resolve(kind, mask)`` gives each moment as 0, a Fraction or a generator key, so
+    that vanishing and equal block moments never enter the polynomial algebra.
+    """
     if mask == 0:
         return dict(_ONE)
-    return {(frozenset(), ((("a", mask), 1),)): Fraction(1), (frozenset((block,)), ((("b", mask), 1),)): Fraction(1)}
+    out: dict = {}
+    for kind, hs in (("a", frozenset()), ("b", frozenset((block,)))):
+        v = resolve(kind, mask)
+        if isinstance(v, Fraction):
+            if v:
+                out[(hs, ())] = v
+        else:
+            out[(hs, ((v, 1),))] = Fraction(1)
+    return out
 
 
-def _joint_cumulant_walsh(cluster: Sequence[tuple]) -> dict:
+def _joint_cumulant_walsh(cluster: Sequence[tuple], resolve: Any) -> dict:
     """Joint cumulant of the products of spins of ``cluster`` terms, as a walsh polynomial.
 
     Each term is a tuple ``((block, mask), ...)``.  Moments factorize over blocks under
@@ -430,7 +442,7 @@ def _joint_cumulant_walsh(cluster: Sequence[tuple]) -> dict:
         mom = dict(_ONE)
         for blk, mk in sorted(masks.items()):
             if mk:
-                mom = _wmul(mom, _block_factor(blk, mk))
+                mom = _wmul(mom, _block_factor(blk, mk, resolve))
         moments.append(mom)
     kap: list = [None] * (1 << n)
     for S in range(1, 1 << n):
@@ -728,6 +740,41 @@ def cumulant_rg(
         level = nxt - clusters
         clusters |= level
 
+    # -- block moments: zeros, exact numbers and equal closed forms resolved once -------
+    free_syms = sorted(set(syms) | set(rule.symbols), key=str)
+    gen_closed: dict = {}  # generator key -> closed form
+    resolved: dict = {}
+
+    def resolve(kind: str, mask: int) -> Any:
+        key = (kind, mask)
+        if key not in resolved:
+            e = moment(mask)[0 if kind == "a" else 1]
+            if e == 0 or _numeric_equal(e, sp.S.Zero, free_syms):
+                resolved[key] = Fraction(0)
+            elif e.is_Rational:
+                resolved[key] = Fraction(int(e.p), int(e.q))
+            else:
+                twin = next((g for g, c in gen_closed.items() if _numeric_equal(e, c, free_syms)), None)
+                if twin is None:
+                    gen_closed[key] = e
+                    twin = key
+                resolved[key] = twin
+        return resolved[key]
+
+    kappa_cache: dict = {}
+
+    def cumulant_of(cl: tuple) -> dict:
+        # clusters related by a translation share their cumulant up to relabelled blocks
+        blocks_ = sorted({blk for t in cl for blk, _ in t[1]})
+        o = blocks_[0]
+        canon = tuple(sorted((a, tuple((tuple(x - y for x, y in zip(blk, o)), mk) for blk, mk in bm)) for a, bm in cl))
+        if canon not in kappa_cache:
+            kappa_cache[canon] = _joint_cumulant_walsh([t[1] for t in canon], resolve)
+        kap0 = kappa_cache[canon]
+        if not any(o):
+            return kap0
+        return {(frozenset(tuple(x + y for x, y in zip(blk, o)) for blk in hs), mono): c for (hs, mono), c in kap0.items()}
+
     # -- targets ---------------------------------------------------------------------
     per_coupling = _coarse_targets(model, blocks, projection)
     all_targets = {t for ts in per_coupling.values() for t in ts} | {_canonical_target(t) for t in targets}
@@ -737,7 +784,7 @@ def cumulant_rg(
     acc: dict = {t: {} for t in all_targets}  # target -> {(coupling monomial, moment monomial): Fraction}
     const_acc: dict = {}
     for cl in clusters:
-        kap = _joint_cumulant_walsh([t[1] for t in cl])
+        kap = cumulant_of(cl)
         if not kap:
             continue
         mult = 1
@@ -760,7 +807,9 @@ def cumulant_rg(
 
     def gsym(gen: tuple) -> sp.Symbol:
         if gen not in gen_syms:
-            kind, mk = gen
+            # equal moments share one symbol, named after the smallest of their masks
+            same = [k for k, v in resolved.items() if v == gen]
+            kind, mk = min(same, key=lambda k: (k[0], bin(k[1]).count("1"), k[1]))
             label = "".join(str(i) for i in range(m) if mk >> i & 1)
             gen_syms[gen] = sp.Symbol(("alpha_" if kind == "a" else "beta_") + label, real=True)
         return gen_syms[gen]
@@ -786,29 +835,11 @@ def cumulant_rg(
         coeffs[field_key] = coeffs[field_key] + block_field
     const_expr = const_expr + (lp + lm) / 2
 
-    # -- closed forms of the block moments used, zeros removed, equal ones merged -----
-    used = sorted({g for e in list(coeffs.values()) + [const_expr] for g in e.free_symbols if g in set(gen_syms.values())}, key=str)
-    inv = {v: k for k, v in gen_syms.items()}
-    closed = {}
-    for s in used:
-        kind, mk = inv[s]
-        a_, b_ = moment(mk)
-        closed[s] = a_ if kind == "a" else b_
-    free = sorted(set().union(*[e.free_symbols for e in closed.values()]) if closed else set(), key=str)
-    rep: dict = {}
-    kept: list = []
-    for s in used:
-        e = closed[s]
-        if e == 0 or _numeric_equal(e, sp.S.Zero, free):
-            rep[s] = sp.S.Zero
-            continue
-        twin = next((k for k in kept if _numeric_equal(e, closed[k], free)), None)
-        if twin is not None:
-            rep[s] = twin
-        else:
-            kept.append(s)
-    coeffs = {t: sp.expand(e.xreplace(rep)) for t, e in coeffs.items()}
-    const_expr = const_expr.xreplace(rep)
+    # -- closed forms of the block moments that remain ------------------------------------
+    used = {g for e in list(coeffs.values()) + [const_expr] for g in e.free_symbols}
+    kept = sorted((gen_syms[k] for k in gen_closed if k in gen_syms and gen_syms[k] in used), key=str)
+    closed = {gen_syms[k]: c for k, c in gen_closed.items() if k in gen_syms}
+    coeffs = {t: sp.expand(e) for t, e in coeffs.items()}
     moments = tuple((s, closed[s]) for s in kept)
     sub = dict(moments)
     raw = {}
