@@ -27,14 +27,6 @@ from symrg.model import rbm
 N_V, N_H, ORDER, SEED = 5, 3, 8, 7
 
 
-def _entry_values(model, vals):
-    out = {}
-    for p in model.params.values():
-        arr = np.atleast_2d(vals[p.name]).reshape(p.value.shape)
-        out.update({p.value[i, j]: float(arr[i, j]) for i in range(p.value.rows) for j in range(p.value.cols)})
-    return out
-
-
 def derivation() -> Derivation:
     doc = Derivation("RBM hidden layer: cumulant expansion and exact multi-body couplings")
     n_v, n_h = sp.symbols("n_v n_h", integer=True, positive=True)
@@ -75,7 +67,7 @@ def derivation() -> Derivation:
     configs = np.array(list(itertools.product([0.0, 1.0], repeat=N_V)))
     H = brute_force_log_weight(model, vals, {"v": configs})
     series = cumulant_series(eff, order=ORDER)
-    subs = _entry_values(model, vals)
+    subs = model.substitutions(vals)
     rho = convergence_ratio(series, subs)
     units = series.units
     rows, errors = [], []

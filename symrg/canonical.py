@@ -27,7 +27,7 @@ from .marginalize import fold_all
 from .model import EnergyModel, ModelError
 from .printing import latex
 
-__all__ = ["canonical_form", "CanonicalForm"]
+__all__ = ["canonical_form", "CanonicalForm", "collect_monomials", "reduce_on_support"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,32 @@ class CanonicalForm:
         return "$" + self.latex() + "$"
 
 
+def reduce_on_support(expr: sp.Expr, model: EnergyModel) -> sp.Expr:
+    """Reduce powers of every discrete layer's units on its support (``v^2 = v``, ``s^2 = 1``)."""
+    for lay in model.layers:
+        if lay.kind.is_discrete:
+            expr = lay.kind.reduce_powers(expr, list(lay.states))
+    return expr
+
+
+def collect_monomials(expr: sp.Expr, model: EnergyModel, units: list[sp.Symbol]) -> tuple[dict, sp.Expr]:
+    """Reduce ``expr`` on the supports and collect it by monomial in ``units``.
+
+    Returns ``({tuple of units: coefficient}, constant)``; a unit repeats in a key when a
+    power survives the reduction (continuous or many-valued units).
+    """
+    poly = sp.Poly(reduce_on_support(sp.expand(expr), model), *units)
+    out: dict[tuple, sp.Expr] = {}
+    const = sp.S.Zero
+    for monom, coeff in poly.terms():
+        key = tuple(u for u, k in zip(units, monom) for _ in range(k))
+        if key:
+            out[key] = out.get(key, 0) + coeff
+        else:
+            const += coeff
+    return out, const
+
+
 def canonical_form(model: EnergyModel) -> CanonicalForm:
     """The canonical multilinear form of a polynomial energy over discrete layers.
 
@@ -97,20 +123,6 @@ def canonical_form(model: EnergyModel) -> CanonicalForm:
             f"the energy has non-polynomial terms ({kinds}); its exact multi-body couplings come from "
             "symrg.multilinear (Möbius / Walsh transforms), not from power reduction"
         )
-    expr = sp.expand(flat.energy)
-    units: list[sp.Symbol] = []
-    for lay in flat.layers:
-        xs = list(lay.states)
-        units += xs
-        if lay.kind.is_discrete:
-            expr = lay.kind.reduce_powers(expr, xs)
-    poly = sp.Poly(expr, *units)
-    couplings: dict[tuple, sp.Expr] = {}
-    constant = sp.S.Zero
-    for monom, coeff in poly.terms():
-        key = tuple(u for u, k in zip(units, monom) for _ in range(k))
-        if key:
-            couplings[key] = couplings.get(key, 0) + coeff
-        else:
-            constant += coeff
+    units = [u for lay in flat.layers for u in lay.states]
+    couplings, constant = collect_monomials(flat.energy, flat, units)
     return CanonicalForm(tuple(units), couplings, constant)

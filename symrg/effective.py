@@ -36,6 +36,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
+from .canonical import collect_monomials, reduce_on_support
 from .cumulants import cumulants
 from .marginalize import fold_all
 from .model import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
@@ -135,27 +136,6 @@ def _units(model: EnergyModel) -> list[sp.Symbol]:
     return units
 
 
-def _reduce(expr: sp.Expr, model: EnergyModel) -> sp.Expr:
-    for l in model.layers:
-        expr = l.kind.reduce_powers(expr, list(l.states))
-    return expr
-
-
-def _collect(expr: sp.Expr, model: EnergyModel, units: list[sp.Symbol]) -> tuple[dict, sp.Expr]:
-    """Reduce powers on each layer's support and collect by monomial."""
-    expr = _reduce(sp.expand(expr), model)
-    poly = sp.Poly(expr, *units)
-    out: dict[tuple, sp.Expr] = {}
-    const = sp.S.Zero
-    for monom, coeff in poly.terms():
-        key = tuple(u for u, k in zip(units, monom) for _ in range(k))
-        if key:
-            out[key] = out.get(key, 0) + coeff
-        else:
-            const += coeff
-    return out, const
-
-
 def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int):
     """The reduced multilinear forms of ``t_j^n``, ``n = 1..order``, as ``{units: coefficient}``.
 
@@ -170,8 +150,8 @@ def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int)
     if any(r is None for r in rule.values()):
         power = sp.S.One
         for _ in range(order):
-            power = _reduce(sp.expand(power * tj), model)
-            coeffs, c0 = _collect(power, model, units)
+            power = reduce_on_support(sp.expand(power * tj), model)
+            coeffs, c0 = collect_monomials(power, model, units)
             yield {**coeffs, (): c0}
         return
     pos = {u: i for i, u in enumerate(units)}
@@ -234,7 +214,7 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
             "use effective_couplings instead"
         )
     poly_part = flat.with_(terms=())
-    base, const = _collect(poly_part.energy, poly_part, units)
+    base, const = collect_monomials(poly_part.energy, poly_part, units)
     orders: dict[int, dict[tuple, sp.Expr]] = {n: {} for n in range(1, order + 1)}
     conds, flucts = [], []
     for t in flat.terms:

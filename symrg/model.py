@@ -396,6 +396,27 @@ class EnergyModel:
 
         return lambdify(self, backend=backend, dps=dps)
 
+    def substitutions(self, values: Mapping[str, object]) -> dict[sp.Symbol, float]:
+        """Map the entry symbols of explicit parameters (``W_{12}``) to numbers.
+
+        ``values`` maps parameter names to arrays (a bias may be 1-D), as for the numeric
+        callable; the result feeds ``xreplace`` on explicit-mode expressions.
+
+        >>> m = rbm(2, 1)
+        >>> m.substitutions({"a": [1.0, 2.0], "b": [0.5], "W": [[3.0], [4.0]]})[m.params["W"].value[1, 0]]
+        4.0
+        """
+        import numpy as np
+
+        out: dict[sp.Symbol, float] = {}
+        for name, val in values.items():
+            p = self.params.get(name)
+            if p is None or p.value is None or not p.auto:
+                raise ModelError(f"{name!r} is not an explicit parameter of this model; they are {[k for k, q in self.params.items() if q.auto and q.value is not None]}")
+            arr = np.asarray(val, dtype=float).reshape(p.value.shape)
+            out.update({p.value[i, j]: float(arr[i, j]) for i in range(p.value.rows) for j in range(p.value.cols)})
+        return out
+
     def with_(self, **changes) -> "EnergyModel":
         """A copy with some fields replaced (used by the engines)."""
         return replace(self, **changes)

@@ -18,14 +18,6 @@ def _values(model, rng, w_scale):
     return dict(a=rng.normal(size=n_v) * 0.5, b=rng.normal(size=n_h) * 0.5, W=rng.normal(size=(n_v, n_h)) * w_scale)
 
 
-def _entry_subs(model, vals):
-    out = {}
-    for p in model.params.values():
-        arr = np.atleast_2d(vals[p.name]).reshape(p.value.shape)
-        out.update({p.value[i, j]: float(arr[i, j]) for i in range(p.value.rows) for j in range(p.value.cols)})
-    return out
-
-
 def _naive_couplings(original, vals, n, values):
     """Inclusion-exclusion (Bernoulli) or Walsh sums (spins) over brute-force energies."""
     configs = np.array(list(itertools.product(values, repeat=n)), float)
@@ -57,7 +49,7 @@ def test_series_converges_to_exact_couplings(hidden, visible, n_v, seed, w_scale
         mask = sum(1 << i for i in S)
         assert abs(exact[mask] - c) < 1e-12
     series = cumulant_series(eff, order=7)
-    subs = _entry_subs(model, vals)
+    subs = model.substitutions(vals)
     rho = convergence_ratio(series, subs)
     assert rho < 1
     units = series.units
@@ -135,7 +127,7 @@ def test_series_of_a_three_valued_visible_layer_matches_numeric_taylor_sums():
     series = cumulant_series(eff, order=N)
     rng = np.random.default_rng(8)
     vals = _values(model, rng, 0.3)
-    subs = _entry_subs(model, vals)
+    subs = model.substitutions(vals)
     units = series.units
     for x in itertools.product([0, 1, 2], repeat=2):
         poly = series.constant + sum(series.total(*S) * sp.Mul(*S) for S in series.subsets())

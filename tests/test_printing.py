@@ -88,10 +88,7 @@ def test_canonical_form_matches_brute_force_mobius():
     configs = list(itertools.product([0, 1], repeat=n))
     H = dict(zip(configs, brute_force_log_weight(model, vals, {"v": np.array(configs, float)})))
     C = np.linalg.inv(np.eye(2) - vals["U"] @ vals["U"].T)
-    num = {}
-    for p in model.params.values():
-        arr = np.atleast_2d(vals[p.name]).reshape(p.value.shape)
-        num.update({p.value[i, j]: arr[i, j] for i in range(p.value.rows) for j in range(p.value.cols)})
+    num = model.substitutions(vals)
     num.update({sp.MatrixSymbol("C", 2, 2)[i, j]: C[i, j] for i in range(2) for j in range(2)})
     v = eff.layer("v").states
     for i, j in itertools.combinations(range(n), 2):
