@@ -117,7 +117,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import write_module, export_energy, export_expression, export_recursion
+    from .export import export_energy, export_expression, export_recursion
     from .model import EnergyModel
     from .recursion import RecursionMap
     from .verify import resolve_result

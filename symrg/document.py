@@ -47,7 +47,7 @@ FORMATS = ("text", "latex", "markdown")
 
 def _latex(obj: Any) -> str:
     if isinstance(obj, str):
-        return obj
+        return _unicode_math(obj)
     if hasattr(obj, "rhs_latex"):
         return obj.rhs_latex()
     if hasattr(obj, "latex") and callable(obj.latex):
@@ -331,24 +331,66 @@ _TEX_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}":
                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
-# characters pdflatex cannot typeset from utf8 input without extra packages
-_UNICODE = {
+# characters pdflatex cannot typeset from utf8 input without extra packages: text forms,
+# and math commands (used inside $...$ in text, bare inside formulas)
+_UNICODE_TEXT = {
     "−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\ldots{}",
-    "≈": r"$\approx$", "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "→": r"$\to$", "←": r"$\leftarrow$",
-    "×": r"$\times$", "·": r"$\cdot$", "±": r"$\pm$", "∞": r"$\infty$", "√": r"$\surd$", "∑": r"$\sum$",
-    "∫": r"$\int$", "∂": r"$\partial$", "⊆": r"$\subseteq$", "∈": r"$\in$", "≻": r"$\succ$",
-    "²": r"$^2$", "³": r"$^3$", "ᵀ": r"$^T$", "½": r"$\frac12$",
-    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\epsilon$",
-    "η": r"$\eta$", "θ": r"$\theta$", "κ": r"$\kappa$", "λ": r"$\lambda$", "μ": r"$\mu$",
-    "ν": r"$\nu$", "ξ": r"$\xi$", "π": r"$\pi$", "ρ": r"$\rho$", "σ": r"$\sigma$", "τ": r"$\tau$",
-    "φ": r"$\phi$", "χ": r"$\chi$", "ψ": r"$\psi$", "ω": r"$\omega$", "Λ": r"$\Lambda$",
-    "Σ": r"$\Sigma$", "Δ": r"$\Delta$", "Ω": r"$\Omega$", "Φ": r"$\Phi$", "Γ": r"$\Gamma$",
+    "\u00a0": "~", "\u2009": r"\,",
 }
+_UNICODE_MATH = {
+    "≈": r"\approx", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "→": r"\to", "←": r"\leftarrow",
+    "↦": r"\mapsto", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "×": r"\times", "·": r"\cdot",
+    "±": r"\pm", "∓": r"\mp", "∞": r"\infty", "√": r"\surd", "∑": r"\sum", "∏": r"\prod", "∫": r"\int",
+    "∂": r"\partial", "∇": r"\nabla", "⊆": r"\subseteq", "⊂": r"\subset", "∈": r"\in", "∉": r"\notin",
+    "∪": r"\cup", "∩": r"\cap", "≻": r"\succ", "≺": r"\prec", "∝": r"\propto", "∼": r"\sim", "≃": r"\simeq",
+    "≅": r"\cong", "≡": r"\equiv", "≪": r"\ll", "≫": r"\gg", "⟨": r"\langle", "⟩": r"\rangle",
+    "∀": r"\forall", "∃": r"\exists", "∅": r"\emptyset", "°": r"^\circ", "′": r"'", "″": r"''",
+    "⊗": r"\otimes", "⊕": r"\oplus", "†": r"\dagger", "ℏ": r"\hbar", "ℓ": r"\ell", "∘": r"\circ",
+    "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "∣": r"\mid", "‖": r"\|",
+    "²": r"^{2}", "³": r"^{3}", "¹": r"^{1}", "⁴": r"^{4}", "ⁿ": r"^{n}", "ᵀ": r"^{T}", "⁻": r"^{-}",
+    "₀": r"_{0}", "₁": r"_{1}", "₂": r"_{2}", "₃": r"_{3}", "½": r"\tfrac12", "¼": r"\tfrac14",
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "ζ": r"\zeta",
+    "η": r"\eta", "θ": r"\theta", "ι": r"\iota", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu",
+    "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "υ": r"\upsilon",
+    "φ": r"\phi", "ϕ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta",
+    "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi",
+    "Ψ": r"\Psi", "Ω": r"\Omega",
+}
+
+
+def _unicode_text(ch: str) -> str:
+    if ch in _UNICODE_TEXT:
+        return _UNICODE_TEXT[ch]
+    if ch in _UNICODE_MATH:
+        return "$" + _UNICODE_MATH[ch] + "$"
+    if ord(ch) < 0x180:  # Latin letters with accents: utf8 inputenc handles them
+        return ch
+    # anything else would stop pdflatex; name it instead
+    import unicodedata
+
+    return "[" + unicodedata.name(ch, f"U+{ord(ch):04X}").lower() + "]"
+
+
+def _unicode_math(s: str) -> str:
+    """A formula string with non-ASCII characters replaced by LaTeX commands."""
+    if s.isascii():
+        return s
+    out = []
+    for ch in s:
+        if ch.isascii():
+            out.append(ch)
+        elif ch in _UNICODE_MATH:
+            out.append("{" + _UNICODE_MATH[ch] + "}")
+        else:
+            out.append(r"\text{" + _unicode_text(ch).replace("$", "") + "}")
+    return "".join(out)
 
 
 def _tex_escape(s: str) -> str:
     """Escape text for LaTeX, leaving ``$...$`` math spans untouched."""
     parts = s.split("$")
     for i in range(0, len(parts), 2):
-        parts[i] = "".join(_UNICODE.get(ch, _TEX_SPECIAL.get(ch, ch)) for ch in parts[i])
+        parts[i] = "".join(_TEX_SPECIAL.get(ch, ch) if ch.isascii() else _unicode_text(ch) for ch in parts[i])
+    for i in range(1, len(parts), 2):
+        parts[i] = _unicode_math(parts[i])
     return "$".join(parts)

@@ -42,11 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
-from sympy.matrices.expressions.diagonal import DiagonalOf
-from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.numpy import NumPyPrinter
 
-from .exprs import MatScalar
 from .model import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm
 from .printing import text
 from .units import Bernoulli, Spin

@@ -32,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -42,7 +41,7 @@ from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
 from .exprs import MatScalar, SumLogPartition
-from .parsing import ClaimError, Namespace, match_names, parse_claim
+from .parsing import Namespace, match_names, parse_claim
 
 __all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
 

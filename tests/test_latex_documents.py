@@ -92,6 +92,9 @@ def test_long_equations_unicode_and_wide_tables_compile(tmp_path):
     doc.equation("S", sp.Add(*[sp.log(sp.cosh(xi)) * xi**2 for xi in x]))
     doc.table([f"column {k}" for k in range(14)], [[sp.Rational(1, 3) * k * j for k in range(14)] for j in range(3)], "wide")
     doc.check("α_1 & β_2 % #", 1.0, 1.0, 1e-12)
+    doc.text("p(h) ∝ exp(−K′), ⟨s s′⟩ ∼ e^{−r/ξ}, ∮ and é; math $x ≤ y$.")
+    doc.equation("ν′", sp.Symbol("x"))
+    doc.table(["rule", "p ∝ e^{−E}"], [["majority ≥ 2", "≈ 0.3"]])
     tex = doc.render("latex")
     longest = max(len(line) for line in tex.splitlines())
     assert tex.count("\\\\\n") > 10 and longest < 400  # the long sums were broken into lines
