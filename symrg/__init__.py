@@ -12,12 +12,12 @@ form, and get the renormalized hamiltonian, its LaTeX and a numeric callable.
 from .canonical import CanonicalForm, canonical_form
 from .chain import ChainDecimation, decimate_chain, transfer_matrix_log_z
 from .crosscheck import CrossCheck, crosscheck
+# the function cumulants() stays in symrg.cumulants: exporting it here would hide the module
 from .cumulants import (
     cgf,
     cgf_series,
     cumulant,
     cumulant_expansion,
-    cumulants,
     cumulants_to_moments,
     joint_cumulant,
     moments_to_cumulants,
@@ -73,7 +73,6 @@ __all__ = [
     "cumulant",
     "cumulant_expansion",
     "cumulant_series",
-    "cumulants",
     "cumulants_to_moments",
     "dbm",
     "decimate_chain",

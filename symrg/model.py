@@ -60,8 +60,8 @@ __all__ = [
     "ModelError",
 ]
 
-#: explicit-mode blocks with more entries than this are not expanded to scalars
-MAX_EXPLICIT_ENTRIES = 40_000
+#: explicit-mode blocks whose scalar expansion would hold more terms than this are refused
+MAX_EXPLICIT_ENTRIES = 200_000
 
 
 class ModelError(ValueError):

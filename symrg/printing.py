@@ -95,11 +95,13 @@ def explicit_block(model, expr):
     """
     from .model import MAX_EXPLICIT_ENTRIES, ModelError
 
-    rows, cols = expr.shape
-    if rows * cols > MAX_EXPLICIT_ENTRIES:
+    cost = expansion_cost(expr)
+    if cost > MAX_EXPLICIT_ENTRIES:
+        rows, cols = expr.shape
         raise ModelError(
-            f"refusing to expand a {rows}x{cols} block into scalar entries (limit {MAX_EXPLICIT_ENTRIES}); "
-            "use the structured blocks or the numeric callable instead"
+            f"refusing to expand the {rows}x{cols} block {text(expr)} into scalar entries: about {cost} terms "
+            f"(limit {MAX_EXPLICIT_ENTRIES}); use the structured blocks, the matrix-notation LaTeX or the "
+            "numeric callable instead"
         )
     subs = {p.symbol: p.value for p in model.params.values() if p.value is not None}
     out = expr.xreplace(subs) if subs else expr
@@ -107,6 +109,48 @@ def explicit_block(model, expr):
         return sp.ImmutableMatrix(out)
     out = out.doit() if not any(isinstance(a, sp.MatrixSymbol) for a in out.atoms(sp.MatrixSymbol)) else out
     return explicit_entries(out)
+
+
+def expansion_cost(expr) -> int:
+    """Rough number of scalar terms the explicit entries of a block expression would hold.
+
+    A product ``A_{r x k} B_{k x c}`` costs ``r c k``; sums add.  Used to refuse
+    expansions that would hang instead of failing fast.
+    """
+    def dim(d) -> int:
+        try:
+            return int(d)
+        except TypeError:
+            return 1 << 30  # a symbolic size never expands
+    if isinstance(expr, sp.MatAdd):
+        return sum(expansion_cost(a) for a in expr.args)
+    if isinstance(expr, sp.MatMul):
+        mats = [a for a in expr.args if isinstance(a, MatrixExpr)]
+        inner = 1
+        for m in mats[:-1]:
+            inner *= dim(m.shape[1])
+        return dim(expr.shape[0]) * dim(expr.shape[1]) * inner + sum(expansion_cost(m) for m in mats)
+    if isinstance(expr, (sp.Transpose, sp.Inverse)) or type(expr).__name__ == "DiagonalOf":
+        return expansion_cost(expr.args[0])
+    if isinstance(expr, MatrixExpr) or isinstance(expr, sp.MatrixBase):
+        return dim(expr.shape[0]) * dim(expr.shape[1])
+    return 1
+
+
+def model_expansion_cost(model) -> int:
+    """:func:`expansion_cost` summed over every block and term of ``model``."""
+    blocks = list(model.biases.values()) + list(model.quadratic.values()) + list(model.couplings.values())
+    for t in model.terms:
+        blocks += [w for _, w in getattr(t, "weights", ())]
+        if getattr(t, "theta", None) is not None:
+            blocks.append(t.theta)
+        if hasattr(t, "covariance"):
+            blocks.append(t.covariance)
+    return sum(expansion_cost(b) for b in blocks)
+
+
+#: ``latex()`` of an explicit model shows scalar entries below this many terms, matrices above
+LATEX_SCALAR_LIMIT = 2000
 
 
 def _state(model, name):
@@ -127,6 +171,16 @@ def _half_form(x, q) -> sp.Expr:
 
 
 def _bilinear(x, m, y) -> sp.Expr:
+    """``x^T m y`` expanded, refused when the expansion would be too large."""
+    from .model import MAX_EXPLICIT_ENTRIES, ModelError
+
+    size = lambda e: len(sp.Add.make_args(e))
+    cost = sum(map(size, x)) * sum(map(size, y)) * max(map(size, m), default=1)
+    if cost > MAX_EXPLICIT_ENTRIES:
+        raise ModelError(
+            f"refusing to expand a {m.rows}x{m.cols} quadratic form into about {cost} scalar terms "
+            f"(limit {MAX_EXPLICIT_ENTRIES}); use the matrix-notation LaTeX or the numeric callable instead"
+        )
     return sp.expand((x.T * m * y)[0, 0])
 
 
@@ -143,12 +197,18 @@ def _term_kind_symbol(kind) -> sp.Symbol:
     return sp.Symbol("A")
 
 
-def energy_pieces(model) -> list[sp.Expr]:
-    """The energy as an ordered list of scalar sympy pieces (their sum is the energy)."""
+def energy_pieces(model, scalar: bool | None = None) -> list[sp.Expr]:
+    """The energy as an ordered list of scalar sympy pieces (their sum is the energy).
+
+    ``scalar=True`` (explicit models only) expands blocks into their entries;
+    ``False`` keeps matrix notation; ``None`` expands small explicit models only.
+    """
     from .model import GaussianTerm
 
     pieces: list[sp.Expr] = []
-    explicit = model.explicit
+    if scalar is None:
+        scalar = model.explicit and model_expansion_cost(model) <= LATEX_SCALAR_LIMIT
+    explicit = scalar and model.explicit
     for lay in model.layers:
         th = model.biases.get(lay.name)
         if th is not None:
@@ -177,10 +237,10 @@ def energy_pieces(model) -> list[sp.Expr]:
     for t in model.terms:
         if isinstance(t, GaussianTerm):
             # its log-normalizer joins the constant so that log(2 pi) terms collect
-            pieces.append(_gaussian_quadratic(model, t))
+            pieces.append(_gaussian_quadratic(model, t, explicit))
             const += t.log_normalizer()
         else:
-            pieces.append(term_expression(model, t))
+            pieces.append(term_expression(model, t, explicit))
     return pieces + _constant_pieces(const)
 
 
@@ -215,16 +275,17 @@ def explicit_scalar(model, expr: sp.Expr) -> sp.Expr:
     )
 
 
-def term_expression(model, t) -> sp.Expr:
-    """The energy contribution of one non-polynomial term (explicit scalar or abstract)."""
+def term_expression(model, t, scalar: bool | None = None) -> sp.Expr:
+    """The energy contribution of one non-polynomial term (explicit scalar or matrix form)."""
     from .model import EnumeratedTerm, GaussianTerm, LogPartitionTerm
 
+    scalar = model.explicit if scalar is None else scalar
     if isinstance(t, LogPartitionTerm):
-        if model.explicit:
+        if scalar:
             return -sp.Add(*[t.kind.log_partition(e) for e in _explicit_argument(model, t)])
         return -SumLogPartition(t.argument(), _term_kind_symbol(t.kind))
     if isinstance(t, GaussianTerm):
-        return _gaussian_quadratic(model, t) + t.log_normalizer()
+        return _gaussian_quadratic(model, t, scalar) + t.log_normalizer()
     if isinstance(t, EnumeratedTerm):
         return t.expression()
     raise TypeError(f"unknown term {t!r}")  # pragma: no cover
@@ -237,9 +298,9 @@ def _explicit_argument(model, t) -> list[sp.Expr]:
     return [sp.expand(e) for e in eta]
 
 
-def _gaussian_quadratic(model, t) -> sp.Expr:
+def _gaussian_quadratic(model, t, scalar: bool) -> sp.Expr:
     """``-1/2 eta^T S eta`` of a Gaussian term."""
-    if model.explicit:
+    if scalar:
         eta = sp.Matrix(_explicit_argument(model, t))
         return -_bilinear(eta, explicit_block(model, t.covariance), eta) / 2
     eta = t.argument()
@@ -250,8 +311,12 @@ def _gaussian_quadratic(model, t) -> sp.Expr:
 
 
 def energy_expression(model) -> sp.Expr:
-    """The energy as one sympy expression (a sum of :func:`energy_pieces`)."""
-    return sp.Add(*energy_pieces(model))
+    """The energy as one sympy expression (a sum of :func:`energy_pieces`).
+
+    Explicit models are expanded into scalar entries (refused above
+    ``MAX_EXPLICIT_ENTRIES`` terms); abstract ones stay in matrix form.
+    """
+    return sp.Add(*energy_pieces(model, scalar=model.explicit))
 
 
 # --------------------------------------------------------------------------------------
