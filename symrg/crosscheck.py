@@ -73,6 +73,7 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
     positive-definite matrix.  Abstract sizes take values from ``sizes``.
     """
     out = {}
+    biases = set(model.biases.values())
     for p in model.params.values():
         if not p.auto:
             continue
@@ -82,7 +83,7 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
         if r == c and r > 1 and p.value is not None and p.value == p.value.T:
             a = rng.normal(size=(r, r)) * 0.3
             out[p.name] = np.eye(r) * 1.5 + a @ a.T / r
-        elif c == 1:
+        elif c == 1 and p.symbol in biases:
             out[p.name] = rng.normal(size=r) * scale
         else:
             out[p.name] = rng.normal(size=(r, c)) * scale / np.sqrt(max(r, c))
