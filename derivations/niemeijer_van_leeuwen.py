@@ -70,8 +70,7 @@ def derivation() -> Derivation:
     doc.check("K' - 2 K phi^2 (symbolic, zero)", float(sp.simplify(r1.images[K] - 2 * K * phi**2) != 0), 0.0, 0.0)
     doc.check("h' - 3 phi h (symbolic, zero)", float(sp.simplify(r1.images[h] - 3 * phi * h) != 0), 0.0, 0.0)
     (fp1,) = r1.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
-    ys = sorted(fp1.rg_eigenvalues, key=lambda y: float(y))
-    yt1, yh1 = ys[0], ys[1]
+    yt1, yh1 = fp1.y(K), fp1.y(h)  # the thermal and magnetic directions, by their eigenvectors
     doc.table(["quantity", "value"], [
         ["K*", mpmath.nstr(mpmath.mpf(sp.N(fp1.values[0], 30)), 16)],
         ["1/4 log(1 + 2 sqrt 2)", mpmath.nstr(mpmath.log(1 + 2 * mpmath.sqrt(2)) / 4, 16)],

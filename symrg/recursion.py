@@ -92,12 +92,44 @@ class FixedPoint:
 
     @property
     def nu(self) -> sp.Expr | None:
-        """``1 / y`` for the largest RG eigenvalue when it is relevant, else None."""
+        """``1 / y`` for the largest RG eigenvalue when it is relevant, else None.
+
+        With a field among the couplings the largest eigenvalue may be ``y_h``; use
+        :meth:`nu_along` with the thermal coupling then.
+        """
         if not self.rg_eigenvalues:
             return None
         y = self.rg_eigenvalues[0]
         if self.labels[0] != "relevant":
             return None
+        return sp.simplify(1 / y) if self.exact else sp.Float(1 / y, _prec(y))
+
+    def direction(self, coupling: str | sp.Symbol) -> int:
+        """Index of the eigen-direction that lies most along ``coupling``.
+
+        At a spin-flip symmetric fixed point the thermal (even) and magnetic (odd)
+        directions do not mix, so ``direction("K")`` picks the thermal eigenvalue even
+        when the magnetic one is larger.
+        """
+        names = [str(c) for c in self.couplings]
+        if str(coupling) not in names:
+            raise ValueError(f"unknown coupling {coupling!r}; the couplings are {names}")
+        k = names.index(str(coupling))
+
+        def weight(v) -> float:
+            comps = [abs(complex(sp.N(x))) for x in v]
+            norm = sum(c * c for c in comps) ** 0.5
+            return comps[k] / norm if norm else 0.0
+
+        return max(range(len(self.eigenvectors)), key=lambda i: weight(self.eigenvectors[i]))
+
+    def y(self, coupling: str | sp.Symbol) -> sp.Expr:
+        """The RG eigenvalue of the direction along ``coupling`` (see :meth:`direction`)."""
+        return self.rg_eigenvalues[self.direction(coupling)]
+
+    def nu_along(self, coupling: str | sp.Symbol) -> sp.Expr:
+        """``1 / y`` of the direction along ``coupling`` (``nu = 1 / y_t`` with the thermal coupling)."""
+        y = self.y(coupling)
         return sp.simplify(1 / y) if self.exact else sp.Float(1 / y, _prec(y))
 
     @property

@@ -124,3 +124,18 @@ def test_map_is_immutable():
     with pytest.raises(AttributeError):
         m.b = 3  # type: ignore[misc]
     assert isinstance(m.iterate([1.0], 1).points, np.ndarray)
+
+
+def test_thermal_direction_is_found_by_eigenvector_not_by_size():
+    import sympy as sp
+
+    from symrg.recursion import RecursionMap
+
+    K, h = sp.symbols("K h")
+    # y_h = 2 > y_t = 1: the largest eigenvalue is magnetic
+    rmap = RecursionMap((K, h), (2 * K + K**2, 4 * h + K * h), 2)
+    (fp,) = [p for p in rmap.fixed_points(seeds=[(0.0, 0.0)]) if abs(float(p.values[0])) < 1e-12]
+    assert fp.y(K) == 1 and fp.y(h) == 2
+    assert fp.nu_along(K) == 1 and fp.nu == sp.Rational(1, 2)
+    with pytest.raises(ValueError, match=r"unknown coupling 'L'; the couplings are \['K', 'h'\]"):
+        fp.y("L")
