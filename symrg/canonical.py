@@ -64,9 +64,10 @@ class CanonicalForm:
     def expression(self) -> sp.Expr:
         return self.constant + sp.Add(*[c * sp.Mul(*s) for s, c in self.couplings.items()])
 
-    def table(self) -> list[tuple[int, str, sp.Expr]]:
+    def table(self) -> list[tuple[int, sp.Expr, sp.Expr]]:
         """Rows ``(order, product of units, coefficient)`` sorted by order."""
-        return [(len(s), "*".join(map(str, s)), c) for s, c in sorted(self.couplings.items(), key=lambda kv: (len(kv[0]), [self.variables.index(v) for v in kv[0]]))]
+        rows = sorted(self.couplings.items(), key=lambda kv: (len(kv[0]), [self.variables.index(v) for v in kv[0]]))
+        return [(len(s), sp.Mul(*s), c) for s, c in rows]
 
     def latex(self) -> str:
         rows = [rf"{k} & {' '.join(latex(v) for v in s)} & {latex(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]

@@ -226,10 +226,9 @@ class Derivation:
             elif kind == "text":
                 out.append(_tex_escape(item[1]) + "\n")
             elif kind == "equation":
-                rhs = _break_lines(_latex(item[2]))
-                out += [r"\begin{multline*}", f"{_latex(item[1])} = {rhs}", r"\end{multline*}"]
+                out += _display(f"{_latex(item[1])} = {_break_lines(_latex(item[2]))}")
                 for k, v in item[3].items():
-                    out += [r"where", r"\begin{multline*}", f"{_latex(k)} = {_break_lines(_latex(v))}", r"\end{multline*}"]
+                    out += ["where"] + _display(f"{_latex(k)} = {_break_lines(_latex(v))}")
             elif kind == "conditions":
                 out.append(r"Valid when " + ", ".join(f"${_latex(c)}$" for c in item[1]) + ".\n")
             elif kind == "table":
@@ -244,13 +243,27 @@ class Derivation:
                     out.append(r"\\[2pt] " + _tex_escape(item[3]))
                 out.append(r"\end{center}")
         if self.checks:
-            out += [r"\section*{Numeric checks}", r"\begin{center}", _FIT_WIDTH, r"\begin{tabular}{llll}", r"\hline",
+            # the check's name wraps in a paragraph column, so the table never needs shrinking
+            out += [r"\section*{Numeric checks}", r"\begin{center}", r"\small",
+                    r"\begin{tabular}{p{0.42\linewidth}lll}", r"\hline",
                     r"check & value & reference & error \\ \hline"]
             for c in self.checks:
-                out.append(f"{_tex_escape(c.name)} & ${c.value:.16e}$ & ${c.reference:.16e}$ & ${c.error:.1e}$ \\\\")
-            out += [r"\hline", r"\end{tabular}}", r"\end{center}"]
+                out.append(
+                    f"{_tex_escape(c.name)} & ${_tex_number(c.value)}$ & ${_tex_number(c.reference)}$ & "
+                    f"${_tex_number(c.error, 2)}$ \\\\"
+                )
+            out += [r"\hline", r"\end{tabular}", r"\end{center}"]
         out.append(r"\end{document}")
         return "\n".join(out) + "\n"
+
+
+def _tex_number(x: float, digits: int = 13) -> str:
+    """``1.234 \\times 10^{-5}`` with ``digits`` significant digits (``0`` for zero)."""
+    if x == 0:
+        return "0"
+    m, e = f"{x:.{digits - 1}e}".split("e")
+    e = int(e)
+    return m if e == 0 else rf"{m} \times 10^{{{e}}}"
 
 
 #: opens a box that scales its content down to the line width when it is wider
@@ -258,6 +271,15 @@ _FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
 
 #: a displayed line of math longer than this many source characters is broken
 MAX_LINE = 140
+
+
+def _display(body: str) -> list[str]:
+    """A displayed formula: ``multline*`` when it was broken into lines, else ``equation*``.
+
+    (A one-line ``multline*`` stretches its glue to the full line width.)
+    """
+    env = "multline*" if "\\\\\n" in body else "equation*"  # _break_lines ends its lines with \\ and a newline
+    return [rf"\begin{{{env}}}", body, rf"\end{{{env}}}"]
 
 
 def _break_lines(tex: str, width: int = MAX_LINE) -> str:

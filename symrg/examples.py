@@ -48,8 +48,8 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
     model = seed_dbm()
     doc.section(
         "The model",
-        "Visible Bernoulli units v, hidden Gaussian layers h and s (unit precision), stacked v - h - s. "
-        "The flow runs from the UV layer s to the IR layer v.",
+        "Visible Bernoulli units $v$, hidden Gaussian layers $h$ and $s$ (unit precision), stacked "
+        "$v - h - s$. The flow runs from the UV layer $s$ to the IR layer $v$.",
     )
     doc.equation("E(v, h, s)", model)
 
@@ -60,9 +60,9 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
     doc.text("Expanding the square (Schur complement), the couplings of the surviving layers read")
     doc.equation("H(v, h)", folded1, name="H(v,h)")
     doc.text(
-        "Cumulant reading: the h-h interaction is renormalized by -U U^T, the coupling to the UV layer "
-        "times the second cumulant (covariance, here I) of the prior of s; the h field shifts by U c, "
-        "the coupling times the first cumulant (mean c)."
+        "Cumulant reading: the $h$-$h$ interaction is renormalized by $-U U^T$, the coupling to the UV layer "
+        "times the second cumulant (the covariance, here $I$) of the prior of $s$; the field of $h$ shifts by "
+        "$U c$, the coupling times the first cumulant (the mean $c$)."
     )
 
     step2 = marginalize(step1, "h")
@@ -74,9 +74,9 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
     doc.conditions(step2.conditions)
     W, C = sp.MatrixSymbol("W", *step2.params["W"].symbol.shape), next(iter(where))
     doc.text(
-        "The visible units now interact pairwise through W C W^T, the coupling times the covariance of h "
-        "under its renormalized prior (precision I - U U^T). Because v_i^2 = v_i, the diagonal of that matrix "
-        "folds into the visible field in the canonical form."
+        "The visible units now interact pairwise through $W C W^T$, the coupling times the covariance of $h$ "
+        "under its renormalized prior (precision $I - U U^T$). Because $v_i^2 = v_i$, the diagonal of that "
+        "matrix folds into the visible field in the canonical form."
     )
     doc.equation("J_{vv}", W * C * W.T, name="W C W^T")
 
@@ -91,12 +91,12 @@ def _numeric_checks(doc: Derivation, n_v: int, n_h: int, n_s: int, seed: int) ->
     report = crosscheck(eff, seed=seed, tolerance=TOLERANCE)
     doc.section(
         "Numeric cross-check",
-        f"Random instance n_v = {n_v}, n_h = {n_h}, n_s = {n_s} (seed {seed}); the reference enumerates "
-        "every visible configuration and integrates h and s jointly as one Gaussian integral.",
+        f"Random instance $n_v = {n_v}$, $n_h = {n_h}$, $n_s = {n_s}$ (seed {seed}); the reference enumerates "
+        "every visible configuration and integrates $h$ and $s$ jointly as one Gaussian integral.",
     )
-    doc.check(f"max relative error of H(v) over all {2 ** n_v} visible states", report.max_rel_error, 0.0, TOLERANCE)
-    doc.check("relative error of log Z (partition function preserved)", report.log_z_error, 0.0, TOLERANCE)
-    doc.check("max error of the pair correlators <v_i v_j>", report.correlator_error, 0.0, TOLERANCE)
+    doc.check(f"max relative error of $H(v)$ over all {2 ** n_v} visible states", report.max_rel_error, 0.0, TOLERANCE)
+    doc.check("relative error of $\\log Z$ (partition function preserved)", report.log_z_error, 0.0, TOLERANCE)
+    doc.check("max error of the pair correlators $\\langle v_i v_j \\rangle$", report.correlator_error, 0.0, TOLERANCE)
 
     # the cumulant reading of step 1: Q_h = I - U K2 U^T with K2 the covariance of the prior of s
     rng = np.random.default_rng(seed)
@@ -106,11 +106,11 @@ def _numeric_checks(doc: Derivation, n_v: int, n_h: int, n_s: int, seed: int) ->
     k1 = np.array([gaussian_layer_cumulant((i,), np.eye(n_s), vals["c"]) for i in range(n_s)])
     U = vals["U"]
     doc.check(
-        "h-h coupling shift = U kappa_2(s) U^T (max entry error)",
+        "$h$-$h$ coupling shift $= U \\kappa_2(s) U^T$ (max entry error)",
         float(np.abs(blocks["Q_h"] - (np.eye(n_h) - U @ k2 @ U.T)).max()), 0.0, TOLERANCE,
     )
     doc.check(
-        "h field shift = U kappa_1(s) (max entry error)",
+        "$h$ field shift $= U \\kappa_1(s)$ (max entry error)",
         float(np.abs(blocks["theta_h"].ravel() - (vals["b"] + U @ k1)).max()), 0.0, TOLERANCE,
     )
     # the canonical pair coupling of two visible units against inclusion-exclusion of brute force
@@ -122,9 +122,9 @@ def _numeric_checks(doc: Derivation, n_v: int, n_h: int, n_s: int, seed: int) ->
     f = lambdify(fold_all(marginalize(small, "s", "h")))
     J = f.parameters(**vals2)["Q_v"]
     doc.check(
-        "pair coupling ((Q_v)_{12} + (Q_v)_{21})/2 against H(11) - H(10) - H(01) + H(00)",
+        "pair coupling $((Q_v)_{12} + (Q_v)_{21})/2$ against $H(11) - H(10) - H(01) + H(00)$",
         float(J[0, 1] + J[1, 0]) / 2, mobius, TOLERANCE,
     )
     cf = canonical_form(marginalize(seed_dbm(2, 1, 1), "s", "h"))
-    doc.text("Canonical form of a 2-1-1 instance (energy coefficients by order; v^2 = v applied):")
+    doc.text("Canonical form of a 2-1-1 instance (energy coefficients by order; $v^2 = v$ applied):")
     doc.table(["order", "units", "coefficient"], [list(r) for r in cf.table()])

@@ -115,6 +115,10 @@ def _without_layer(model: EnergyModel, name: str, **changes) -> EnergyModel:
     )
 
 
+def _math_list(names: list[str]) -> str:
+    return ", ".join(f"${n}$" for n in names) or "nothing"
+
+
 def _weights_into(model: EnergyModel, name: str) -> tuple:
     return tuple((m, model.coupling(m, name)) for m in model.neighbours(name))
 
@@ -210,11 +214,11 @@ def _integrate_gaussian(model: EnergyModel, name: str) -> EnergyModel:
             conditions += (Condition(q, f"precision of layer {name!r} when it is integrated out"),)
     weights = _weights_into(model, name)
     term = GaussianTerm(name, lay.size, model.biases.get(name), weights, q, cov)
-    nbrs = ", ".join(m for m, _ in weights) or "nothing"
+    nbrs = [m for m, _ in weights]
     step = Step(
         name,
         "Gaussian integral",
-        f"integrated out Gaussian layer {name} ({lay.size} units) coupled to {nbrs}",
+        f"Integrated out the Gaussian layer ${name}$ (${sp.latex(lay.size)}$ units), coupled to {_math_list(nbrs)}",
         "the couplings among the layers it touched shift by W S W^T, its second cumulant "
         "(the covariance S of its prior) between two weights; the fields shift by W S theta, "
         "its first cumulant (the mean S theta)",
@@ -254,11 +258,13 @@ def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
             const += sp.Trace(q) / 2
     weights = _weights_into(model, name)
     term = LogPartitionTerm(name, kind, lay.size, theta, weights)
-    fn = {Bernoulli: "log(1 + e^eta) (softplus)", Spin: "log(2 cosh eta)"}.get(type(kind), "log sum_k e^(eta x_k)")
+    fn = {Bernoulli: r"$\log(1 + e^\eta)$ (softplus)", Spin: r"$\log(2 \cosh \eta)$"}.get(
+        type(kind), r"$\log \sum_k e^{\eta x_k}$"
+    )
     step = Step(
         name,
         "closed-form sum",
-        f"summed out {kind.name} layer {name} ({lay.size} units): each unit gives {fn}",
+        f"Summed out the {kind.name} layer ${name}$ (${sp.latex(lay.size)}$ units): each unit gives {fn}",
         "expanding log-partition A(theta + t) in t gives n-body couplings weighted by the n-th cumulant "
         "of the summed layer's prior",
     )
@@ -305,7 +311,7 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
     step = Step(
         name,
         "explicit enumeration",
-        f"summed out {kind.name} layer {name} over its {count} configurations ({why})",
+        f"Summed out the {kind.name} layer ${name}$ over its {count} configurations ({why})",
     )
     rest = tuple(t for t in model.terms if t not in absorbed)
     return _without_layer(model, name, terms=rest + (term,), history=model.history + (step,))

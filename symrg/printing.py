@@ -44,7 +44,19 @@ def _ordered_sum(printer, expr, paren) -> str:
     return out
 
 
+def _entry_index(expr) -> str:
+    """1-based indices of a matrix entry, as in the parameters' names (``C_{12}``, ``C_{1,12}``)."""
+    i, j = expr.i + 1, expr.j + 1
+    wide = any(isinstance(d, (int, sp.Integer)) and int(d) >= 10 for d in expr.parent.shape)
+    return f"{i},{j}" if wide else f"{i}{j}"
+
+
 class _Latex(LatexPrinter):
+    def _print_MatrixElement(self, expr):
+        if isinstance(expr.parent, sp.MatrixSymbol):
+            return f"{self._print(expr.parent)}_{{{_entry_index(expr)}}}"
+        return super()._print_MatrixElement(expr)
+
     def _print_MatAdd(self, expr):
         return _ordered_sum(self, expr, lambda s: r"\left(" + s + r"\right)")
 
@@ -63,6 +75,11 @@ class _Latex(LatexPrinter):
 
 
 class _Str(StrPrinter):
+    def _print_MatrixElement(self, expr):
+        if isinstance(expr.parent, sp.MatrixSymbol):
+            return f"{expr.parent.name}_{{{_entry_index(expr)}}}"
+        return super()._print_MatrixElement(expr)
+
     def _print_MatAdd(self, expr):
         return _ordered_sum(self, expr, lambda s: "(" + s + ")")
 
