@@ -265,7 +265,7 @@ def export_energy(model: EnergyModel, name: str = "energy", title: str | None = 
                         names[sym] = f"{pyname[p.name]}[{i}, {j}]"
     scalar_syms: dict = {}
     free: set = set()
-    for e in _pieces(model):
+    for e in model.expressions():
         free |= {s for s in sp.sympify(e).free_symbols if isinstance(s, sp.Symbol)} if not isinstance(e, sp.MatrixBase) else e.free_symbols
     for p in model.params.values():
         if p.value is not None and not p.auto:
@@ -450,17 +450,6 @@ def export_energy(model: EnergyModel, name: str = "energy", title: str | None = 
     src = "\n".join(out)
     compile(src, "<symrg export>", "exec")  # generated code must at least be valid Python
     return src
-
-
-def _pieces(model: EnergyModel) -> list:
-    out = list(model.biases.values()) + list(model.quadratic.values()) + list(model.couplings.values())
-    out.append(model.constant)
-    for t in model.terms:
-        if isinstance(t, EnumeratedTerm):
-            out += list(t.exponents)
-        elif isinstance(t, GaussianTerm):
-            out += [t.precision, t.log_normalizer()]
-    return out
 
 
 def _describe(model: EnergyModel, arg: str) -> str:

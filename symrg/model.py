@@ -396,6 +396,19 @@ class EnergyModel:
 
         return lambdify(self, backend=backend, dps=dps)
 
+    def expressions(self) -> list:
+        """Every sympy object the energy is built from: blocks, constant, and the parts of its terms."""
+        out = list(self.biases.values()) + list(self.quadratic.values()) + list(self.couplings.values())
+        out.append(self.constant)
+        for t in self.terms:
+            if isinstance(t, EnumeratedTerm):
+                out += list(t.exponents)
+            else:
+                out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
+                if isinstance(t, GaussianTerm):
+                    out += [t.precision, t.covariance, t.log_normalizer()]
+        return out
+
     def substitutions(self, values: Mapping[str, object]) -> dict[sp.Symbol, float]:
         """Map the entry symbols of explicit parameters (``W_{12}``) to numbers.
 

@@ -587,13 +587,7 @@ def _scalar_symbols(model: EnergyModel) -> tuple[sp.Symbol, ...]:
         if not p.auto and p.value is not None:
             found |= p.value.free_symbols
         skip |= set(p.symbol.shape) - {1}
-    pieces = list(model.biases.values()) + list(model.quadratic.values()) + list(model.couplings.values())
-    pieces.append(model.constant)
-    for t in model.terms:
-        if isinstance(t, EnumeratedTerm):
-            pieces += list(t.exponents)
-        elif isinstance(t, GaussianTerm):
-            pieces += [t.precision, t.log_normalizer()]
+    pieces = model.expressions()
     for e in pieces:
         for s in sp.sympify(e).free_symbols:
             if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy):

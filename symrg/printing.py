@@ -156,14 +156,7 @@ def expansion_cost(expr) -> int:
 
 def model_expansion_cost(model) -> int:
     """:func:`expansion_cost` summed over every block and term of ``model``."""
-    blocks = list(model.biases.values()) + list(model.quadratic.values()) + list(model.couplings.values())
-    for t in model.terms:
-        blocks += [w for _, w in getattr(t, "weights", ())]
-        if getattr(t, "theta", None) is not None:
-            blocks.append(t.theta)
-        if hasattr(t, "covariance"):
-            blocks.append(t.covariance)
-    return sum(expansion_cost(b) for b in blocks)
+    return sum(expansion_cost(b) for b in model.expressions())
 
 
 #: ``latex()`` of an explicit model shows scalar entries below this many terms, matrices above
