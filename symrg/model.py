@@ -299,6 +299,25 @@ class EnergyModel:
         if len(modes) > 1:
             raise ModelError("mixing explicit (int) and abstract (Symbol) layer sizes in one model is not supported")
 
+    def __eq__(self, other: object) -> bool:
+        """Structural equality, field by field (the order of blocks included)."""
+        if not isinstance(other, EnergyModel):
+            return NotImplemented
+        if self is other:
+            return True
+        if (self.layers, self.terms, self.constant) != (other.layers, other.terms, other.constant):
+            return False
+        for f in ("biases", "quadratic", "couplings", "params"):
+            if list(getattr(self, f).items()) != list(getattr(other, f).items()):
+                return False
+        return (self.intermediates, self.conditions, self.history, self.original) == (
+            other.intermediates, other.conditions, other.history, other.original
+        )
+
+    def __hash__(self) -> int:
+        # consistent with __eq__: equal models have equal layers and constants
+        return hash((self.layers, self.constant))
+
     # -- inspection ------------------------------------------------------------------
     @property
     def explicit(self) -> bool:

@@ -411,23 +411,12 @@ def load(path: str | Path) -> Any:
 def models_equal(a: EnergyModel, b: EnergyModel) -> bool:
     """Structural equality of two energy models, field by field (order of blocks included).
 
-    ``EnergyModel`` compares by identity; this compares layers, biases, self blocks,
-    couplings, terms, constant, parameters, intermediates, conditions, history and the
-    original model.
+    The same as ``a == b`` for two models (layers, biases, self blocks, couplings,
+    terms, constant, parameters, intermediates, conditions, history and the original
+    model), and False when either is not a model.
 
     >>> from symrg.model import rbm
     >>> models_equal(rbm(2, 1), rbm(2, 1)), models_equal(rbm(2, 1), rbm(2, 2))
     (True, False)
     """
-    if not (isinstance(a, EnergyModel) and isinstance(b, EnergyModel)):
-        return False
-    if a.layers != b.layers or a.terms != b.terms or a.constant != b.constant:
-        return False
-    for f in ("biases", "quadratic", "couplings", "params"):
-        if list(getattr(a, f).items()) != list(getattr(b, f).items()):
-            return False
-    if a.intermediates != b.intermediates or a.conditions != b.conditions or a.history != b.history:
-        return False
-    if (a.original is None) != (b.original is None):
-        return False
-    return a.original is None or models_equal(a.original, b.original)
+    return isinstance(a, EnergyModel) and isinstance(b, EnergyModel) and a == b

@@ -42,7 +42,7 @@ def _models():
 def test_models_round_trip_exactly(name, tmp_path):
     m = _models()[name]
     back = load(save(m, tmp_path / "m.json"))
-    assert models_equal(back, m) and back is not m
+    assert models_equal(back, m) and back == m and back is not m
     assert back.energy == m.energy
     assert back.latex() == m.latex()
     assert dumps(back) == dumps(m)  # a second round trip changes nothing
@@ -53,12 +53,14 @@ def test_loaded_model_keeps_working():
     H_vh = loads(dumps(marginalize(seed_dbm(3, 2, 2), "s")))
     H_v = marginalize(H_vh, "h")  # resume the derivation
     assert models_equal(H_v, marginalize(seed_dbm(3, 2, 2), "s", "h"))
+    assert H_v == marginalize(seed_dbm(3, 2, 2), "s", "h")
 
 
 def test_models_equal_sees_differences():
     a = marginalize(seed_dbm(), "s", "h")
     assert not models_equal(a, marginalize(seed_dbm(), "s"))
     assert not models_equal(a, a.with_(constant=a.constant + 1))
+    assert a != a.with_(constant=a.constant + 1)
     assert not models_equal(a, a.with_(original=None))
     assert not models_equal(a, "not a model")
 
