@@ -23,7 +23,6 @@ import numpy as np
 
 from .model import EnergyModel, ModelError
 from .numeric import ConditionError, lambdify
-from .units import Gaussian
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 

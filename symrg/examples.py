@@ -26,7 +26,7 @@ from .crosscheck import brute_force_log_weight, crosscheck, random_parameters
 from .cumulants import gaussian_layer_cumulant
 from .document import Derivation
 from .marginalize import fold_all, marginalize
-from .model import EnergyModel, seed_dbm
+from .model import seed_dbm
 from .numeric import lambdify
 
 __all__ = ["seed_derivation"]

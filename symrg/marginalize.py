@@ -49,7 +49,7 @@ from .model import (
     Step,
 )
 from .printing import explicit_block, term_expression
-from .units import Bernoulli, Discrete, Gaussian, Spin
+from .units import Bernoulli, Gaussian, Spin
 
 __all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
 

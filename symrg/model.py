@@ -32,7 +32,6 @@ Bernoulli(values=(0, 1))
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
@@ -41,7 +40,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .exprs import scaled_identity_factor
-from .units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
+from .units import Bernoulli, Discrete, Gaussian, UnitKind, unit_kind
 
 __all__ = [
     "Layer",

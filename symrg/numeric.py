@@ -28,13 +28,12 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
-from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .exprs import MatScalar
 from .model import (
@@ -42,7 +41,6 @@ from .model import (
     EnumeratedTerm,
     GaussianTerm,
     LogPartitionTerm,
-    ModelError,
 )
 from .printing import text
 

@@ -21,7 +21,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from .exprs import MatScalar, SumLogPartition, explicit_entries, is_zero_matrix, scaled_identity_factor
+from .exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
 from .units import Bernoulli, Spin
 
 __all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex", "explicit_block", "explicit_scalar", "term_expression", "energy_latex", "energy_text"]

@@ -8,7 +8,7 @@ import sympy as sp
 
 from symrg.crosscheck import brute_force_log_weight, crosscheck, random_parameters
 from symrg.marginalize import fold_all, marginalize
-from symrg.model import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
+from symrg.model import EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
 from symrg.numeric import ConditionError
 
 TOL = 1e-10

@@ -3,7 +3,6 @@ import itertools
 import mpmath
 import numpy as np
 import pytest
-import sympy as sp
 
 from symrg.crosscheck import brute_force_log_weight, random_parameters
 from symrg.marginalize import marginalize

@@ -1,7 +1,6 @@
 """Seeded randomized cross-check: random small models, random marginalization orders."""
 
 import numpy as np
-import pytest
 
 from symrg.crosscheck import crosscheck
 from symrg.marginalize import marginalize

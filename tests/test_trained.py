@@ -11,7 +11,7 @@ from symrg.trained import from_arrays, from_sklearn
 
 @pytest.fixture(scope="module")
 def fitted():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.datasets import load_digits
     from sklearn.neural_network import BernoulliRBM
 
