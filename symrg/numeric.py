@@ -438,14 +438,14 @@ class _Evaluation:
         unknown = [s for s in free if s not in self.scalars]
         if unknown:
             raise ValueError(f"no value for the symbols {[str(s) for s in unknown]}")
-        fn = sp.lambdify(free, sp.Matrix(m), modules=self.ops.modules)
-        val = fn(*[self.scalars[s] for s in free])
-        return self.ops.array(val if self.ops.name == "numpy" else val, (m.rows, m.cols))
+        key = ("explicit", m)
+        if key not in self.f._cache:
+            self.f._cache[key] = sp.lambdify(free, sp.Matrix(m), modules=self.ops.modules)
+        return self.ops.array(self.f._cache[key](*[self.scalars[s] for s in free]), (m.rows, m.cols))
 
     # -- the energy --------------------------------------------------------------------
     def state(self, name: str):
-        x = self.env[self.model.layer(name).symbol]
-        return x
+        return self.env[self.model.layer(name).symbol]
 
     def _broadcast(self, x):
         """States of one layer, repeated to the batch size if a single state was given."""
