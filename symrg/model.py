@@ -604,8 +604,7 @@ def energy_model(
     conds = tuple(
         Condition(q, f"precision of Gaussian layer {name!r}")
         for name, q in out_quad.items()
-        if not (isinstance(q, sp.MatMul) and q.args[-1].is_Identity and q.args[0].is_positive)
-        and not q.is_Identity
+        if not (scaled_identity_factor(q) or sp.S.NegativeOne).is_positive  # p I with p > 0 needs no condition
     )
     return EnergyModel(
         layers=lays,

@@ -108,7 +108,20 @@ def _mp_logcosh2(x):
 # --------------------------------------------------------------------------------------
 
 
-class _NumpyOps:
+class _Ops:
+    """Operations both back-ends spell the same way."""
+
+    def transpose(self, a):
+        return a.T
+
+    def add(self, a, b):
+        return a + b
+
+    def scale(self, c, a):
+        return c * a
+
+
+class _NumpyOps(_Ops):
     name = "numpy"
     modules = [{"_softplus": _np_softplus, "_logcosh2": _np_logcosh2}, "numpy"]
 
@@ -124,15 +137,6 @@ class _NumpyOps:
 
     def matmul(self, a, b):
         return a @ b
-
-    def transpose(self, a):
-        return a.T
-
-    def add(self, a, b):
-        return a + b
-
-    def scale(self, c, a):
-        return c * a
 
     def cholesky(self, m, what):
         try:
@@ -167,7 +171,7 @@ class _NumpyOps:
         return float(e[0]) if single else e
 
 
-class _MpmathOps:
+class _MpmathOps(_Ops):
     name = "mpmath"
     modules = [{"_softplus": _mp_softplus, "_logcosh2": _mp_logcosh2}, "mpmath"]
 
@@ -198,15 +202,6 @@ class _MpmathOps:
 
     def matmul(self, a, b):
         return a * b
-
-    def transpose(self, a):
-        return a.T
-
-    def add(self, a, b):
-        return a + b
-
-    def scale(self, c, a):
-        return c * a
 
     def cholesky(self, m, what):
         sym = (m + m.T) / 2
