@@ -383,23 +383,23 @@ def _wmul(p: dict, q: dict) -> dict:
     out: dict = {}
     for (s1, m1), c1 in p.items():
         for (s2, m2), c2 in q.items():
-            key = (s1 ^ s2, _mono_mul(m1, m2))
-            v = out.get(key, 0) + c1 * c2
-            if v:
-                out[key] = v
-            else:
-                out.pop(key, None)
+            _accumulate(out, (s1 ^ s2, _mono_mul(m1, m2)), c1 * c2)
     return out
+
+
+def _accumulate(out: dict, key, value) -> None:
+    """``out[key] += value``, dropping the key when the sum cancels (sparse polynomials)."""
+    v = out.get(key, 0) + value
+    if v:
+        out[key] = v
+    else:
+        out.pop(key, None)
 
 
 def _wadd(p: dict, q: dict, sign: int = 1) -> dict:
     out = dict(p)
     for k, c in q.items():
-        v = out.get(k, 0) + sign * c
-        if v:
-            out[k] = v
-        else:
-            out.pop(k, None)
+        _accumulate(out, k, sign * c)
     return out
 
 
