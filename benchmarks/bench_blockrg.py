@@ -1,8 +1,8 @@
 """Renormalized couplings of a periodic Ising chain, blocks of 2, any rule (here the smooth rule).
 
-symrg: :func:`symrg.blockrg.exact_renormalization`, block transfer matrices (the products
+symrg: :func:`symrg.rg.blockrg.exact_renormalization`, block transfer matrices (the products
 of half the ring for every half of the coarse configuration, joined by one matrix
-product) and the Walsh transform of :mod:`symrg.multilinear`.
+product) and the Walsh transform of :mod:`symrg.engine.multilinear`.
 
 Baseline (numpy alone, as a competent user would write it): enumerate all 2^N fine
 configurations (bonds from popcounts of ``k xor rotate(k)``), contract the Boltzmann
@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg.blockrg import exact_renormalization
-from symrg.coarse import smooth
-from symrg.lattice import chain, chain_blocks, ising_model
+from symrg.rg.blockrg import exact_renormalization
+from symrg.rg.coarse import smooth
+from symrg.rg.lattice import chain, chain_blocks, ising_model
 
 K = 0.5
 LAMBDA = (0.7, 0.2)

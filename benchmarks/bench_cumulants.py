@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.core.cache import clear_cache
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg import cumulants as cm
+from symrg.engine import cumulants as cm
 
 b, t = sp.symbols("b t")
 _POINT = sp.Rational(3, 10)

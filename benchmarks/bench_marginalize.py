@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg.marginalize import marginalize
-from symrg.model import rbm, seed_dbm
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import rbm, seed_dbm
 
 
 def within(factor: float):

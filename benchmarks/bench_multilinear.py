@@ -21,8 +21,8 @@ import numpy as np
 from sympy.utilities.iterables import multiset_partitions
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg.cumulants import joint_cumulant
-from symrg.multilinear import exact_couplings
+from symrg.engine.cumulants import joint_cumulant
+from symrg.engine.multilinear import exact_couplings
 
 
 def _popcount(n: int) -> np.ndarray:

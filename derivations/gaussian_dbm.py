@@ -10,7 +10,7 @@ against brute force: the energy, the partition function and the correlators
 
 import sys
 
-from symrg.document import Derivation
+from symrg.output.document import Derivation
 from symrg.examples import seed_derivation
 
 

@@ -17,9 +17,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symrg.chain import chain_symbols, decimate_chain, transfer_matrix_log_z
-from symrg.document import Derivation
-from symrg.recursion import free_energy_from_flow
+from symrg.rg.chain import chain_symbols, decimate_chain, transfer_matrix_log_z
+from symrg.output.document import Derivation
+from symrg.rg.recursion import free_energy_from_flow
 
 
 def _ring_log_z(K: float, h: float, g: float, n: int) -> float:
@@ -101,7 +101,7 @@ def derivation() -> Derivation:
 
     doc.section("Flow diagram")
     try:
-        from symrg.flowplot import plot_flow
+        from symrg.rg.flowplot import plot_flow
 
         path = os.path.join(tempfile.gettempdir(), "ising_chain_flow.png")
         plot_flow(mu.subs({bs: 2}), path, ranges=[(0, 1)], fixed_points=fps)

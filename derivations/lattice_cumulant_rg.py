@@ -17,10 +17,10 @@ import time
 import numpy as np
 import sympy as sp
 
-from symrg.blockrg import cumulant_rg, exact_renormalization, mutual_information_chain
-from symrg.coarse import decimation, majority, smooth
-from symrg.document import Derivation
-from symrg.lattice import chain, chain_blocks, ising_model
+from symrg.rg.blockrg import cumulant_rg, exact_renormalization, mutual_information_chain
+from symrg.rg.coarse import decimation, majority, smooth
+from symrg.output.document import Derivation
+from symrg.rg.lattice import chain, chain_blocks, ising_model
 
 
 def _ring_log_z(K: float, n: int) -> float:

@@ -12,8 +12,8 @@ import sys
 import mpmath
 import sympy as sp
 
-from symrg.document import Derivation
-from symrg.migdal_kadanoff import bond_moving, critical_point, migdal_kadanoff, migdal_kadanoff_tanh
+from symrg.output.document import Derivation
+from symrg.rg.migdal_kadanoff import bond_moving, critical_point, migdal_kadanoff, migdal_kadanoff_tanh
 
 #: reference values: exact 2D (Onsager), 3D from Monte Carlo / conformal bootstrap
 REFERENCE = {2: (0.440686793509772, 1.0), 3: (0.2216546, 0.62997)}
@@ -38,7 +38,7 @@ def derivation() -> Derivation:
     doc.section(
         "Construction",
         "Move the bonds of each b^d cell onto chains (K -> b^(d-1) K, constant per bond likewise), "
-        "then decimate the chains of b bonds with the derived chain recursion (symrg.chain).",
+        "then decimate the chains of b bonds with the derived chain recursion (symrg.rg.chain).",
     )
     rows = []
     for d in (2, 3):

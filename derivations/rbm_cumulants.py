@@ -17,12 +17,12 @@ import sys
 import numpy as np
 import sympy as sp
 
-from symrg.crosscheck import brute_force_log_weight, crosscheck
-from symrg.cumulants import cumulants
-from symrg.document import Derivation
-from symrg.effective import convergence_ratio, cumulant_series, effective_couplings
-from symrg.marginalize import marginalize
-from symrg.model import rbm
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck
+from symrg.engine.cumulants import cumulants
+from symrg.output.document import Derivation
+from symrg.engine.effective import convergence_ratio, cumulant_series, effective_couplings
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import rbm
 
 N_V, N_H, ORDER, SEED = 5, 3, 8, 7
 

@@ -2,7 +2,7 @@
 
 ``symrg derive`` runs the built-in default (the seed's three-layer DBM) and prints the
 derivation; ``symrg derive FILE`` runs a derivation script (a Python file defining
-``derivation()`` that returns a :class:`symrg.document.Derivation`).  ``symrg flow``
+``derivation()`` that returns a :class:`symrg.output.document.Derivation`).  ``symrg flow``
 draws an RG flow diagram.
 
 ``symrg verify FILE --result NAME --claim CLAIM`` checks a claim (sympy syntax or LaTeX,
@@ -25,19 +25,16 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .document import FORMATS, Derivation
+from symrg.output.document import FORMATS, Derivation
+from symrg.errors import CLIError
 
 __all__ = ["main", "load_derivation"]
-
-
-class CLIError(Exception):
-    """Bad input on the command line (reported on stderr, exit status 2)."""
 
 
 def load_derivation(path: str | Path) -> Derivation:
     """Run the derivation script at ``path`` and return its document.
 
-    The script must define ``derivation()`` returning a :class:`~symrg.document.Derivation`.
+    The script must define ``derivation()`` returning a :class:`~symrg.output.document.Derivation`.
     """
     p = Path(path)
     if not p.is_file():
@@ -58,7 +55,7 @@ def load_derivation(path: str | Path) -> Derivation:
 
 def _derive(args: argparse.Namespace) -> int:
     if args.file is None:
-        from .examples import seed_derivation
+        from symrg.examples import seed_derivation
 
         doc = seed_derivation(seed=args.seed)
     else:
@@ -78,7 +75,7 @@ def _derive(args: argparse.Namespace) -> int:
 
 def _document(file: str | None) -> Derivation:
     if file is None:
-        from .examples import seed_derivation
+        from symrg.examples import seed_derivation
 
         return seed_derivation()
     return load_derivation(file)
@@ -96,7 +93,7 @@ def _read_claim(text: str | None, file: str | None, what: str) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import verify, verify_result
+    from symrg.verify.verdict import verify, verify_result
 
     opts = dict(seed=args.seed, n_points=args.points, syntax=args.syntax)
     if args.lhs is not None or args.rhs is not None:
@@ -117,14 +114,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_energy, export_expression, export_recursion
-    from .model import EnergyModel
-    from .recursion import RecursionMap
-    from .verify import resolve_result
+    from symrg.output.export import export_energy, export_expression, export_recursion
+    from symrg.model.energy import EnergyModel
+    from symrg.rg.recursion import RecursionMap
+    from symrg.verify.verdict import resolve_result
 
     if args.file is None and args.result in (None, "H(v)"):
-        from .marginalize import marginalize
-        from .model import seed_dbm
+        from symrg.engine.marginalization import marginalize
+        from symrg.model.energy import seed_dbm
 
         result: object = marginalize(seed_dbm(), "s", "h")
         title = "H(v) of the seed's three-layer DBM (v Bernoulli, h and s Gaussian)"
@@ -201,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_derive)
     _add_verify_export(sub)
     try:
-        from .flowplot import add_cli as add_flow_cli
+        from symrg.rg.flowplot import add_cli as add_flow_cli
     except ImportError:  # pragma: no cover - the module ships with symrg
         pass
     else:

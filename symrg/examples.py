@@ -21,13 +21,13 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from .canonical import canonical_form
-from .crosscheck import brute_force_log_weight, crosscheck, random_parameters
-from .cumulants import gaussian_layer_cumulant
-from .document import Derivation
-from .marginalize import fold_all, marginalize
-from .model import seed_dbm
-from .numeric import lambdify
+from symrg.engine.canonical import canonical_form
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
+from symrg.engine.cumulants import gaussian_layer_cumulant
+from symrg.output.document import Derivation
+from symrg.engine.marginalization import fold_all, marginalize
+from symrg.model.energy import seed_dbm
+from symrg.output.numeric import lambdify
 
 __all__ = ["seed_derivation"]
 

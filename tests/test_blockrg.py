@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.blockrg import (
+from symrg.rg.blockrg import (
     MAX_ENUMERATION_SITES,
     cumulant_rg,
     exact_renormalization,
     mutual_information_chain,
 )
-from symrg.coarse import custom, decimation, majority, smooth
-from symrg.lattice import chain, chain_blocks, ising_model, square, square_blocks
+from symrg.rg.coarse import custom, decimation, majority, smooth
+from symrg.rg.lattice import chain, chain_blocks, ising_model, square, square_blocks
 
 LOG_COSH = math.log(math.cosh(0.6)) / 2  # 1/2 log cosh 2K at K = 0.3
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.coarse import RULES, coarse_rule, custom, decimation, majority, smooth
+from symrg.rg.coarse import RULES, coarse_rule, custom, decimation, majority, smooth
 
 
 def _configs(n):

@@ -1,4 +1,4 @@
-"""Tests of symrg.cumulants, each against an independent computation."""
+"""Tests of symrg.engine.cumulants, each against an independent computation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from sympy.functions.combinatorial.numbers import stirling
 
-from symrg.cumulants import (
+from symrg.engine.cumulants import (
     MAX_SUBSET_VARIABLES,
     cgf,
     cgf_series,
@@ -27,7 +27,7 @@ from symrg.cumulants import (
     subset_cumulants,
     subset_moments,
 )
-from symrg.units import Bernoulli, Discrete, Gaussian, Spin
+from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin
 
 b = sp.Symbol("b")
 sigma, m = sp.symbols("sigma m")

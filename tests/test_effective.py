@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.crosscheck import brute_force_log_weight
-from symrg.effective import convergence_ratio, cumulant_series, effective_couplings
-from symrg.marginalize import marginalize
-from symrg.model import ModelError, dbm, rbm, seed_dbm
+from symrg.verify.brute_force import brute_force_log_weight
+from symrg.engine.effective import convergence_ratio, cumulant_series, effective_couplings
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import ModelError, dbm, rbm, seed_dbm
 
 
 def _values(model, rng, w_scale):
@@ -118,7 +118,7 @@ def test_symbolic_exact_pair_coupling_is_four_softplus():
 def test_series_of_a_three_valued_visible_layer_matches_numeric_taylor_sums():
     import mpmath
 
-    from symrg.units import Discrete
+    from symrg.model.units import Discrete
 
     kind = Discrete((0, 1, 2))
     model = rbm(2, 2, visible=kind, hidden="bernoulli")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.chain import decimate_chain
-from symrg.crosscheck import random_parameters
-from symrg.export import ExportError, export_energy, export_recursion, write_module
-from symrg.marginalize import marginalize
-from symrg.migdal_kadanoff import migdal_kadanoff
-from symrg.model import dbm, energy_model, rbm, seed_dbm
+from symrg.rg.chain import decimate_chain
+from symrg.verify.brute_force import random_parameters
+from symrg.output.export import ExportError, export_energy, export_recursion, write_module
+from symrg.engine.marginalization import marginalize
+from symrg.rg.migdal_kadanoff import migdal_kadanoff
+from symrg.model.energy import dbm, energy_model, rbm, seed_dbm
 
 J = sp.Symbol("J", real=True)
 beta = sp.Symbol("beta", positive=True)
@@ -133,7 +133,7 @@ def test_recursion_maps_agree_in_a_process_without_symrg(tmp_path):
     for name, rmap in maps.items():
         path = write_module(rmap, tmp_path / f"{name}.py")
         src = path.read_text()
-        assert "import sympy" not in src and "symrg" not in src.split('"""', 2)[2].replace("symrg.export", "")
+        assert "import sympy" not in src and "symrg" not in src.split('"""', 2)[2].replace("symrg.output.export", "")
         n = 5
         vals = {str(c): rng.uniform(0.1, 1.2, size=n) for c in rmap.couplings}
         if isinstance(rmap.b, sp.Symbol):

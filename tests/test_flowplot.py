@@ -10,9 +10,9 @@ import sympy as sp
 
 pytest.importorskip("matplotlib")
 
-from symrg.chain import decimate_chain  # noqa: E402
-from symrg.flowplot import add_cli, flow_model, plot_flow  # noqa: E402
-from symrg.migdal_kadanoff import migdal_kadanoff  # noqa: E402
+from symrg.rg.chain import decimate_chain  # noqa: E402
+from symrg.rg.flowplot import add_cli, flow_model, plot_flow  # noqa: E402
+from symrg.rg.migdal_kadanoff import migdal_kadanoff  # noqa: E402
 
 
 def _png_size(path):
@@ -53,7 +53,7 @@ def test_cli_flow_subcommand(tmp_path, capsys):
 
 def test_bad_input(tmp_path):
     x, y, z = sp.symbols("x y z")
-    from symrg.recursion import RecursionMap
+    from symrg.rg.recursion import RecursionMap
 
     with pytest.raises(ValueError, match="rmap: plot_flow draws maps of one or two couplings"):
         plot_flow(RecursionMap((x, y, z), (x, y, z), 2), tmp_path / "a.png")

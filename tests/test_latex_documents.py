@@ -15,10 +15,10 @@ import pytest
 import sympy as sp
 
 from symrg.cli import load_derivation
-from symrg.document import Derivation
+from symrg.output.document import Derivation
 from symrg.examples import seed_derivation
-from symrg.marginalize import marginalize
-from symrg.model import seed_dbm
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import seed_dbm
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = sorted((ROOT / "derivations").glob("*.py"))

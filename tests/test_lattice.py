@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from symrg.lattice import (
+from symrg.rg.lattice import (
     BlockPartition,
     Interaction,
     chain,

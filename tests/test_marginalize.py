@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.crosscheck import brute_force_log_weight, crosscheck, random_parameters
-from symrg.marginalize import fold_all, marginalize
-from symrg.model import EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
-from symrg.numeric import ConditionError
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
+from symrg.engine.marginalization import fold_all, marginalize
+from symrg.model.energy import EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
+from symrg.output.numeric import ConditionError
 
 TOL = 1e-10
 
@@ -79,7 +79,7 @@ def test_gaussian_layer_coupled_to_two_layers_creates_a_coupling():
     _check(marginalize(m, "g"), seed=8)
     # the new coupling is W_vg S W_sg^T with S = I: check it numerically
     vals = random_parameters(m, np.random.default_rng(0))
-    from symrg.numeric import lambdify
+    from symrg.output.numeric import lambdify
 
     blocks = lambdify(eff).parameters(**vals)
     assert np.allclose(blocks["W_vs"], vals["W_vg"] @ vals["W_gs"], atol=1e-14)

@@ -8,7 +8,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symrg.migdal_kadanoff import critical_point, migdal_kadanoff, migdal_kadanoff_tanh
+from symrg.rg.migdal_kadanoff import critical_point, migdal_kadanoff, migdal_kadanoff_tanh
 
 
 def _bisect_fixed_point(d, b=2):

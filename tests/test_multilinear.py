@@ -1,4 +1,4 @@
-"""Tests of symrg.multilinear against naive subset sums and direct evaluation."""
+"""Tests of symrg.engine.multilinear against naive subset sums and direct evaluation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.multilinear import (
+from symrg.engine.multilinear import (
     MAX_SYMBOLIC_UNITS,
     MAX_TRANSFORM_UNITS,
     configurations,
@@ -166,7 +166,7 @@ def test_bad_input_messages():
 def test_truncated_cumulant_series_converges_to_exact_couplings():
     # MATH.md §3: H(v) = -K(w.v) with K the CGF of a hidden Bernoulli unit of field b;
     # the couplings of the truncated cumulant series approach the exact Möbius couplings.
-    from symrg.cumulants import cumulants
+    from symrg.engine.cumulants import cumulants
 
     rng = np.random.default_rng(5)
     n = 4

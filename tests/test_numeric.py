@@ -4,10 +4,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from symrg.crosscheck import brute_force_log_weight, random_parameters
-from symrg.marginalize import marginalize
-from symrg.model import rbm, seed_dbm
-from symrg.numeric import lambdify
+from symrg.verify.brute_force import brute_force_log_weight, random_parameters
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import rbm, seed_dbm
+from symrg.output.numeric import lambdify
 
 
 def _seed_values(rng, n_v, n_h, n_s):
@@ -36,7 +36,7 @@ def test_mpmath_agrees_with_numpy_and_carries_50_digits():
 
 
 def test_mpmath_enumerated_and_softplus_terms():
-    from symrg.model import dbm
+    from symrg.model.energy import dbm
 
     eff = marginalize(dbm([2, 2, 2], kinds=["spin", "bernoulli", "spin"]), "x2", "x1")
     vals = random_parameters(eff.original, np.random.default_rng(1))

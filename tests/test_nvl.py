@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.blockrg import cumulant_rg
-from symrg.lattice import ising_model, triangular, triangular_blocks
+from symrg.rg.blockrg import cumulant_rg
+from symrg.rg.lattice import ising_model, triangular, triangular_blocks
 
 A1 = np.array([1.0, 0.0])
 A2 = np.array([0.5, math.sqrt(3) / 2])

@@ -5,12 +5,12 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from symrg.canonical import canonical_form
-from symrg.crosscheck import brute_force_log_weight
-from symrg.exprs import MatScalar
-from symrg.marginalize import fold_all, marginalize
-from symrg.model import rbm, seed_dbm
-from symrg.printing import latex
+from symrg.engine.canonical import canonical_form
+from symrg.verify.brute_force import brute_force_log_weight
+from symrg.model.exprs import MatScalar
+from symrg.engine.marginalization import fold_all, marginalize
+from symrg.model.energy import rbm, seed_dbm
+from symrg.output.printing import latex
 
 H_VH = (
     r"H\left(v, h\right) = - a^{T} v - \left(b + U c\right)^{T} h + \frac{h^{T} \left(I - U U^{T}\right) h}{2}"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.recursion import RecursionMap, free_energy_from_flow, solve_with_timeout
+from symrg.rg.recursion import RecursionMap, free_energy_from_flow, solve_with_timeout
 
 x, y, K, u, g = sp.symbols("x y K u g")
 
@@ -129,7 +129,7 @@ def test_map_is_immutable():
 def test_thermal_direction_is_found_by_eigenvector_not_by_size():
     import sympy as sp
 
-    from symrg.recursion import RecursionMap
+    from symrg.rg.recursion import RecursionMap
 
     K, h = sp.symbols("K h")
     # y_h = 2 > y_t = 1: the largest eigenvalue is magnetic

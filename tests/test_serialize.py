@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.chain import decimate_chain
+from symrg.rg.chain import decimate_chain
 from symrg.examples import seed_derivation
-from symrg.marginalize import marginalize
-from symrg.migdal_kadanoff import migdal_kadanoff
-from symrg.model import dbm, energy_model, rbm, seed_dbm
-from symrg.serialize import SerializeError, dumps, load, loads, models_equal, save
-from symrg.units import Gaussian
+from symrg.engine.marginalization import marginalize
+from symrg.rg.migdal_kadanoff import migdal_kadanoff
+from symrg.model.energy import dbm, energy_model, rbm, seed_dbm
+from symrg.output.serialize import SerializeError, dumps, load, loads, models_equal, save
+from symrg.model.units import Gaussian
 
 J = sp.Symbol("J", real=True)
 beta = sp.Symbol("beta", positive=True)

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from symrg.model import ModelError
-from symrg.trained import from_arrays, from_sklearn
+from symrg.model.energy import ModelError
+from symrg.engine.trained import from_arrays, from_sklearn
 
 
 @pytest.fixture(scope="module")

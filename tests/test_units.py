@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.units import Bernoulli, Discrete, Gaussian, Spin, unit_kind
+from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, unit_kind
 
 eta = sp.Symbol("eta", real=True)
 

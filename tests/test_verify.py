@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.chain import chain_symbols, decimate_chain
+from symrg.rg.chain import chain_symbols, decimate_chain
 from symrg.examples import seed_derivation
-from symrg.marginalize import marginalize
-from symrg.model import rbm, seed_dbm
-from symrg.parsing import ClaimError
-from symrg.testing import assert_equivalent
-from symrg.verify import Verdict, resolve_result, verify, verify_result
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import rbm, seed_dbm
+from symrg.verify.parsing import ClaimError
+from symrg.verify.testing import assert_equivalent
+from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
 
 # MATH.md section 2, in sympy syntax and in LaTeX
 GOOD = ("-a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2 - c.T*c/2"

@@ -7,7 +7,7 @@ document from the same content.
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.document import Derivation
+>>> from symrg.output.document import Derivation
 >>> K = sp.Symbol("K")
 >>> doc = Derivation("Decimation")
 >>> doc.section("Recursion", "Sum every second spin.")
@@ -52,7 +52,7 @@ def _latex(obj: Any) -> str:
         return obj.rhs_latex()
     if hasattr(obj, "latex") and callable(obj.latex):
         return obj.latex()
-    from .printing import latex  # symrg's conventions (I, \det) in every formula
+    from symrg.output.printing import latex  # symrg's conventions (I, \det) in every formula
 
     return latex(obj)
 

@@ -14,8 +14,8 @@ callable's docstring.
 Examples
 --------
 >>> import numpy as np
->>> from symrg.model import rbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import rbm
+>>> from symrg.engine.marginalization import marginalize
 >>> H = marginalize(rbm(3, 2), "h").lambdify()
 >>> H.arguments
 ('v', 'a', 'b', 'W')
@@ -35,22 +35,19 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 
-from .exprs import MatScalar
-from .model import (
+from symrg.model.exprs import MatScalar
+from symrg.model.energy import (
     EnergyModel,
     EnumeratedTerm,
     GaussianTerm,
     LogPartitionTerm,
 )
-from .printing import text
+from symrg.output.printing import text
+from symrg.errors import ConditionError
 
 __all__ = ["lambdify", "NumericEnergy", "ConditionError", "BACKENDS"]
 
 BACKENDS = ("numpy", "mpmath")
-
-
-class ConditionError(ValueError):
-    """A recorded condition of a result does not hold at the given parameters."""
 
 
 # --------------------------------------------------------------------------------------

@@ -1,102 +1,43 @@
-"""Expressions and LaTeX of energy models.
+"""Expressions of energy models: each block and term builds its own sympy expression.
 
 The energy of a model is assembled piece by piece in structural order (fields,
-self-energies, couplings, non-polynomial terms, constant), so the printed formula reads
-like a hand-written one: ``-a^T v - 1/2 (b + U c + W^T v)^T C (b + U c + W^T v) ...``.
-A printer subclass (never a global setting) prints ``I`` for the identity and
-``\\det`` for determinants.
+self-energies, couplings, non-polynomial terms, constant), so the formula reads like a
+hand-written one: ``-a^T v - 1/2 (b + U c + W^T v)^T C (b + U c + W^T v) ...``.  The
+printers in :mod:`symrg.output.printing` only render these pieces.
 
-Examples
---------
->>> from symrg.model import seed_dbm
->>> from symrg.marginalize import marginalize
->>> print(marginalize(seed_dbm(), "s", "h").latex())
-H\\left(v\\right) = - a^{T} v - \\frac{\\left(b + U c + W^{T} v\\right)^{T} C \\left(b + U c + W^{T} v\\right)}{2} - \\frac{c^{T} c}{2} - \\frac{n_{h} + n_{s}}{2} \\log{\\left(2 \\pi \\right)} + \\frac{\\log{\\left(\\det\\left(I - U U^{T}\\right) \\right)}}{2}, \\quad \\text{where } C = \\left(I - U U^{T}\\right)^{-1}, \\quad \\text{valid when } I - U U^{T} \\succ 0
+Explicit models can be expanded into scalar entries; every expansion is guarded by an
+estimated term count (:data:`MAX_EXPLICIT_ENTRIES`) so that a large model fails fast
+instead of hanging.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
 
-from .exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
-from .units import Bernoulli, Spin
+from symrg.errors import ModelError
+from symrg.model.exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
+from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm
+from symrg.model.units import Bernoulli, Spin
 
-__all__ = ["latex", "text", "energy_pieces", "energy_expression", "model_latex", "explicit_block", "explicit_scalar", "term_expression", "energy_latex", "energy_text"]
+__all__ = [
+    "MAX_EXPLICIT_ENTRIES",
+    "LATEX_SCALAR_LIMIT",
+    "energy_pieces",
+    "energy_expression",
+    "explicit_block",
+    "explicit_scalar",
+    "expansion_cost",
+    "model_expansion_cost",
+    "term_expression",
+]
 
-
-def _ordered_sum(printer, expr, paren) -> str:
-    """A matrix sum in the order the derivation built it (b + U c + W^T v), negative terms last."""
-    terms = sorted(expr.args, key=lambda t: bool(isinstance(t, sp.MatMul) and t.as_coeff_mmul()[0].is_negative))
-    out = ""
-    for t in terms:
-        s = printer._print(t)
-        if isinstance(t, sp.MatAdd):
-            s = paren(s)
-        if not out:
-            out = s
-        elif s.startswith("-"):
-            out += " - " + s[1:].lstrip()
-        else:
-            out += " + " + s
-    return out
+#: refuse to expand a block or quadratic form into more scalar terms than this
+MAX_EXPLICIT_ENTRIES = 200_000
 
 
-def _entry_index(expr) -> str:
-    """1-based indices of a matrix entry, as in the parameters' names (``C_{12}``, ``C_{1,12}``)."""
-    i, j = expr.i + 1, expr.j + 1
-    wide = any(isinstance(d, (int, sp.Integer)) and int(d) >= 10 for d in expr.parent.shape)
-    return f"{i},{j}" if wide else f"{i}{j}"
-
-
-class _Latex(LatexPrinter):
-    def _print_MatrixElement(self, expr):
-        if isinstance(expr.parent, sp.MatrixSymbol):
-            return f"{self._print(expr.parent)}_{{{_entry_index(expr)}}}"
-        return super()._print_MatrixElement(expr)
-
-    def _print_MatAdd(self, expr):
-        return _ordered_sum(self, expr, lambda s: r"\left(" + s + r"\right)")
-
-    def _print_Identity(self, expr):
-        return "I"
-
-    def _print_Determinant(self, expr):
-        return r"\det\left(" + self._print(expr.arg) + r"\right)"
-
-    def _print_Inverse(self, expr):
-        arg = expr.arg
-        s = self._print(arg)
-        if not isinstance(arg, sp.MatrixSymbol):
-            s = r"\left(" + s + r"\right)"
-        return s + "^{-1}"
-
-
-class _Str(StrPrinter):
-    def _print_MatrixElement(self, expr):
-        if isinstance(expr.parent, sp.MatrixSymbol):
-            return f"{expr.parent.name}_{{{_entry_index(expr)}}}"
-        return super()._print_MatrixElement(expr)
-
-    def _print_MatAdd(self, expr):
-        return _ordered_sum(self, expr, lambda s: "(" + s + ")")
-
-    def _print_Determinant(self, expr):
-        return f"det({self._print(expr.arg)})"
-
-
-def latex(expr, **settings) -> str:
-    """LaTeX of a sympy object with symrg's conventions (``I``, ``\\det``)."""
-    if hasattr(expr, "latex") and not isinstance(expr, sp.Basic):
-        return expr.latex()
-    return _Latex(settings).doprint(expr)
-
-
-def text(expr) -> str:
-    """Plain-text form of a sympy object."""
-    return _Str().doprint(expr)
+def _text(expr) -> str:
+    return sp.sstr(expr)
 
 
 # --------------------------------------------------------------------------------------
@@ -110,13 +51,11 @@ def explicit_block(model, expr):
     Named intermediates stay symbolic (their entries print as ``C_{0, 1}``).
     Raises when the block is too large to expand (see ``MAX_EXPLICIT_ENTRIES``).
     """
-    from .model import MAX_EXPLICIT_ENTRIES, ModelError
-
     cost = expansion_cost(expr)
     if cost > MAX_EXPLICIT_ENTRIES:
         rows, cols = expr.shape
         raise ModelError(
-            f"refusing to expand the {rows}x{cols} block {text(expr)} into scalar entries: about {cost} terms "
+            f"refusing to expand the {rows}x{cols} block {_text(expr)} into scalar entries: about {cost} terms "
             f"(limit {MAX_EXPLICIT_ENTRIES}); use the structured blocks, the matrix-notation LaTeX or the "
             "numeric callable instead"
         )
@@ -182,8 +121,6 @@ def _half_form(x, q) -> sp.Expr:
 
 def _bilinear(x, m, y) -> sp.Expr:
     """``x^T m y`` expanded, refused when the expansion would be too large."""
-    from .model import MAX_EXPLICIT_ENTRIES, ModelError
-
     size = lambda e: len(sp.Add.make_args(e))
     cost = sum(map(size, x)) * sum(map(size, y)) * max(map(size, m), default=1)
     if cost > MAX_EXPLICIT_ENTRIES:
@@ -213,8 +150,6 @@ def energy_pieces(model, scalar: bool | None = None) -> list[sp.Expr]:
     ``scalar=True`` (explicit models only) expands blocks into their entries;
     ``False`` keeps matrix notation; ``None`` expands small explicit models only.
     """
-    from .model import GaussianTerm
-
     pieces: list[sp.Expr] = []
     if scalar is None:
         scalar = model.explicit and model_expansion_cost(model) <= LATEX_SCALAR_LIMIT
@@ -287,8 +222,6 @@ def explicit_scalar(model, expr: sp.Expr) -> sp.Expr:
 
 def term_expression(model, t, scalar: bool | None = None) -> sp.Expr:
     """The energy contribution of one non-polynomial term (explicit scalar or matrix form)."""
-    from .model import EnumeratedTerm, GaussianTerm, LogPartitionTerm
-
     scalar = model.explicit if scalar is None else scalar
     if isinstance(t, LogPartitionTerm):
         if scalar:
@@ -327,48 +260,3 @@ def energy_expression(model) -> sp.Expr:
     ``MAX_EXPLICIT_ENTRIES`` terms); abstract ones stay in matrix form.
     """
     return sp.Add(*energy_pieces(model, scalar=model.explicit))
-
-
-# --------------------------------------------------------------------------------------
-# LaTeX of models
-# --------------------------------------------------------------------------------------
-
-
-def _join(pieces: list[sp.Expr], show=None) -> str:
-    show = show or latex
-    out = ""
-    for p in pieces:
-        if p == 0:
-            continue
-        s = show(p)
-        if out and not s.startswith("-"):
-            out += " + " + s
-        elif out:
-            out += " - " + s[1:].lstrip()
-        else:
-            out = s
-    return out or "0"
-
-
-def model_latex(model, lhs: str | None = None) -> str:
-    """``lhs = energy`` in LaTeX, then the named intermediates and the conditions."""
-    if lhs is None:
-        lhs = "H\\left(" + ", ".join(latex(sp.Symbol(n)) for n in model.layer_names) + "\\right)"
-    pieces = energy_pieces(model)
-    body = f"{lhs} = {_join(pieces)}"
-    extra = [f"{latex(i.symbol)} = {latex(i.definition)}" for i in model.intermediates]
-    if extra:
-        body += r", \quad \text{where } " + r", \; ".join(extra)
-    if model.conditions:
-        body += r", \quad \text{valid when } " + r", \; ".join(c.latex() for c in model.conditions)
-    return body
-
-
-def energy_latex(model) -> str:
-    """LaTeX of the energy alone, its pieces in structural order."""
-    return _join(energy_pieces(model))
-
-
-def energy_text(model) -> str:
-    """Plain text of the energy alone, its pieces in structural order."""
-    return _join(energy_pieces(model), text)

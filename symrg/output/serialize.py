@@ -10,8 +10,8 @@ the saved one.  Shared subexpressions are stored once.
 
 Examples
 --------
->>> from symrg.model import seed_dbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import seed_dbm
+>>> from symrg.engine.marginalization import marginalize
 >>> H = marginalize(seed_dbm(), "s", "h")
 >>> text = dumps(H)
 >>> models_equal(loads(text), H)
@@ -31,8 +31,8 @@ from sympy.core.assumptions import _assume_defined
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from .exprs import MatScalar, SumLogPartition
-from .model import (
+from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.model.energy import (
     Condition,
     EnergyModel,
     EnumeratedTerm,
@@ -43,7 +43,8 @@ from .model import (
     Param,
     Step,
 )
-from .units import Bernoulli, Discrete, Gaussian, Spin, UnitKind
+from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind
+from symrg.errors import SerializeError
 
 __all__ = ["dumps", "loads", "save", "load", "models_equal", "SerializeError", "FORMAT", "VERSION"]
 
@@ -52,10 +53,6 @@ VERSION = 1
 #: limits that keep a hostile file from exhausting memory or time
 MAX_NODES = 2_000_000
 MAX_DIGITS = 100_000
-
-
-class SerializeError(ValueError):
-    """A result cannot be saved, or a file is not a valid symrg save file."""
 
 
 def _classes() -> dict[str, type]:
@@ -347,7 +344,7 @@ def _recursion(w: _Writer, m: Any) -> dict:
 
 
 def _read_recursion(r: _Reader, d: dict) -> Any:
-    from .recursion import RecursionMap
+    from symrg.rg.recursion import RecursionMap
 
     try:
         origin = None if d["origin"] is None else (tuple(r.get(i) for i in d["origin"][0]), tuple(r.get(i) for i in d["origin"][1]))
@@ -361,7 +358,7 @@ def _read_recursion(r: _Reader, d: dict) -> Any:
 
 def dumps(obj: Any, indent: int | None = None) -> str:
     """``obj`` (EnergyModel, RecursionMap, or a sympy expression / matrix) as JSON text."""
-    from .recursion import RecursionMap
+    from symrg.rg.recursion import RecursionMap
 
     w = _Writer()
     if isinstance(obj, EnergyModel):
@@ -415,7 +412,7 @@ def models_equal(a: EnergyModel, b: EnergyModel) -> bool:
     terms, constant, parameters, intermediates, conditions, history and the original
     model), and False when either is not a model.
 
-    >>> from symrg.model import rbm
+    >>> from symrg.model.energy import rbm
     >>> models_equal(rbm(2, 1), rbm(2, 1)), models_equal(rbm(2, 1), rbm(2, 2))
     (True, False)
     """

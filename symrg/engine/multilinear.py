@@ -19,7 +19,7 @@ array viewed with shape ``(2^{n-1-i}, 2, 2^i)`` for unit ``i``.
 Examples
 --------
 >>> import numpy as np
->>> from symrg.multilinear import exact_couplings, couplings_by_order
+>>> from symrg.engine.multilinear import exact_couplings, couplings_by_order
 >>> H = np.array([0.0, 1.0, 2.0, 5.0])      # H(v) = v0 + 2 v1 + 2 v0 v1
 >>> exact_couplings(H, "bernoulli")
 array([0., 1., 2., 2.])
@@ -34,7 +34,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 import sympy as sp
 
-from symrg.units import Bernoulli, Spin, UnitKind, unit_kind
+from symrg.model.units import Bernoulli, Spin, UnitKind, unit_kind
 
 __all__ = [
     "MAX_TRANSFORM_UNITS",

@@ -2,7 +2,7 @@
 
 Convention (kept throughout symrg, MATH.md section 5): fine spins are ``x``, coarse spins
 are ``h``; the fine model has ``p(x) ∝ exp(-K(x))``, blocks ``x_j`` carry one coarse spin
-``h_j`` each, drawn from a rule ``p(h_j | x_j)`` (:mod:`symrg.coarse`), and the
+``h_j`` each, drawn from a rule ``p(h_j | x_j)`` (:mod:`symrg.rg.coarse`), and the
 renormalized hamiltonian is defined by
 
     exp(-K'(h)) = sum_x prod_j p(h_j | x_j) exp(-K(x))          (Z is preserved).
@@ -16,7 +16,7 @@ Two routes:
 * exact, numeric, on finite lattices (:func:`exact_renormalization`): ``K'(h)`` for every
   coarse configuration by enumeration of the fine configurations (size-guarded) or, for
   periodic chains, by block transfer matrices; then every coupling (every range, every
-  multi-spin order) by the Walsh transform of :mod:`symrg.multilinear`;
+  multi-spin order) by the Walsh transform of :mod:`symrg.engine.multilinear`;
 * the cumulant expansion (:func:`cumulant_rg`), symbolic, on the infinite lattice: split
   ``K = K_0 + K_1`` (intra-block terms in ``K_0``; inter-block terms and, by default, the
   fields in ``K_1``), then with ``V = -K_1``
@@ -40,8 +40,8 @@ is computed exactly by :func:`mutual_information_chain`.
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.lattice import chain, ising_model, chain_blocks
->>> from symrg.coarse import decimation
+>>> from symrg.rg.lattice import chain, ising_model, chain_blocks
+>>> from symrg.rg.coarse import decimation
 >>> model = ising_model(chain(), {"K": 1})
 >>> res = cumulant_rg(model, chain_blocks(model.lattice, 2), decimation(), 1)
 >>> K = model.couplings[0]
@@ -66,10 +66,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symrg.coarse import CoarseRule, coarse_rule
-from symrg.lattice import BlockPartition, Interaction, Lattice, LatticeModel
-from symrg.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
-from symrg.recursion import RecursionMap
+from symrg.rg.coarse import CoarseRule, coarse_rule
+from symrg.rg.lattice import BlockPartition, Interaction, Lattice, LatticeModel
+from symrg.engine.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
+from symrg.rg.recursion import RecursionMap
 
 __all__ = [
     "ExactRenormalization",
@@ -226,7 +226,7 @@ def exact_renormalization(
 
     Examples
     --------
-    >>> from symrg.lattice import chain, ising_model, chain_blocks
+    >>> from symrg.rg.lattice import chain, ising_model, chain_blocks
     >>> m = ising_model(chain(12), {"K": 1})
     >>> a = exact_renormalization(m, chain_blocks(m.lattice, 3), "majority", {"K": 0.5}, "enumeration")
     >>> b = exact_renormalization(m, chain_blocks(m.lattice, 3), "majority", {"K": 0.5}, "transfer")
@@ -302,7 +302,7 @@ def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.nd
 
 def _block_terms_chain(model: LatticeModel, b: int, values: Mapping) -> list[tuple[float, tuple[int, ...]]]:
     """Terms assigned to block 0 of a chain (leftmost site in 0..b-1), sites within 0..2b-1."""
-    from symrg.lattice import _coupling_values
+    from symrg.rg.lattice import _coupling_values
 
     vals = _coupling_values(model.couplings, values)
     out = []
@@ -645,7 +645,7 @@ def cumulant_rg(
     Examples
     --------
     >>> import sympy as sp
-    >>> from symrg.lattice import triangular, ising_model, triangular_blocks
+    >>> from symrg.rg.lattice import triangular, ising_model, triangular_blocks
     >>> model = ising_model(triangular(), {"K": 1, "h": "field"})
     >>> res = cumulant_rg(model, triangular_blocks(model.lattice), "majority", 1)
     >>> K, h = model.couplings

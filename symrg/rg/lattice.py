@@ -18,7 +18,7 @@ one or more *patterns* (tuples of integer site offsets), and the model's weight 
 
 Examples
 --------
->>> from symrg.lattice import triangular, ising_model, triangular_blocks
+>>> from symrg.rg.lattice import triangular, ising_model, triangular_blocks
 >>> lat = triangular()
 >>> [lat.shell_distance2(k) for k in (1, 2, 3)]         # squared distances 1, 3, 4
 [1, 3, 4]

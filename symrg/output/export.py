@@ -1,7 +1,7 @@
 """Standalone numeric modules: a Python file that needs numpy only (no sympy, no symrg).
 
 :func:`export_energy` writes the energy of an :class:`~symrg.model.EnergyModel` as numpy
-code generated from the model's *structure*, mirroring :mod:`symrg.numeric`: biases,
+code generated from the model's *structure*, mirroring :mod:`symrg.output.numeric`: biases,
 quadratic blocks and couplings as matrix products, summed-out layers as stable
 log-partition functions, integrated Gaussian layers as quadratic forms, enumerated
 layers as a log-sum-exp over configurations, named intermediates by a Cholesky
@@ -9,7 +9,7 @@ factorization that checks the recorded positive-definiteness conditions.  The mo
 also has ``parameters(...)`` (the evaluated blocks: fields ``theta_L``, self blocks
 ``Q_L`` and couplings ``W_LM``).
 
-:func:`export_recursion` writes a :class:`~symrg.recursion.RecursionMap` as
+:func:`export_recursion` writes a :class:`~symrg.rg.recursion.RecursionMap` as
 ``images(...)`` (and ``constant_image(...)`` and ``step(...)`` when the map carries a
 constant).
 
@@ -20,8 +20,8 @@ back to the symbols).
 Examples
 --------
 >>> import numpy as np
->>> from symrg.model import rbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import rbm
+>>> from symrg.engine.marginalization import marginalize
 >>> H = marginalize(rbm(3, 2), "h")
 >>> source = export_energy(H)
 >>> ns = {}
@@ -44,15 +44,12 @@ from typing import Any
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .model import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm
-from .printing import text
-from .units import Bernoulli, Spin
+from symrg.model.energy import EnergyModel, EnumeratedTerm, GaussianTerm, LogPartitionTerm
+from symrg.output.printing import text
+from symrg.model.units import Bernoulli, Spin
+from symrg.errors import ExportError
 
 __all__ = ["export_energy", "export_recursion", "export_expression", "write_module", "ExportError"]
-
-
-class ExportError(ValueError):
-    """A result cannot be written as a standalone numeric module."""
 
 
 # --------------------------------------------------------------------------------------
@@ -245,7 +242,7 @@ def export_energy(model: EnergyModel, name: str = "energy", title: str | None = 
         ``SYMBOLS``, ``CONDITIONS``, ``ConditionError``, ``<name>(...)`` and
         ``parameters(...)``.
     """
-    from .numeric import lambdify
+    from symrg.output.numeric import lambdify
 
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
         raise ExportError(f"function name {name!r} must be a public Python identifier")
@@ -409,7 +406,7 @@ def export_energy(model: EnergyModel, name: str = "energy", title: str | None = 
     out = [
         f'"""{head}.',
         "",
-        "Standalone numeric module written by symrg.export (needs numpy only).",
+        "Standalone numeric module written by symrg.output.export (needs numpy only).",
         "",
         f"{name}({sig}) returns the energy E (Boltzmann weight exp(-E)); layer states have",
         "shape (n,) (a float is returned) or (N, n) (an array of N energies is returned).",
@@ -477,7 +474,7 @@ def export_recursion(rmap: Any, title: str | None = None) -> str:
     constant ``constant_image(*ARGUMENTS, g0)`` and ``step(*ARGUMENTS, g0=0.0)``.
 
     >>> import sympy as sp
-    >>> from symrg.recursion import RecursionMap
+    >>> from symrg.rg.recursion import RecursionMap
     >>> K = sp.Symbol("K")
     >>> ns = {}
     >>> exec(export_recursion(RecursionMap((K,), (sp.log(sp.cosh(2*K))/2,), 2)), ns)
@@ -503,7 +500,7 @@ def export_recursion(rmap: Any, title: str | None = None) -> str:
     lines = [
         f'"""{title or "Recursion map " + rmap.name}.',
         "",
-        "Standalone numeric module written by symrg.export (needs numpy only).",
+        "Standalone numeric module written by symrg.output.export (needs numpy only).",
         "",
         f"images({sig}) returns the renormalized couplings "
         f"({', '.join(str(c) + chr(39) for c in couplings)}); arguments may be numpy arrays.",
@@ -571,7 +568,7 @@ def export_expression(expr: Any, name: str = "f", title: str | None = None) -> s
     lines = [
         f'"""{title or "A scalar result"}.',
         "",
-        "Standalone numeric module written by symrg.export (needs numpy only).",
+        "Standalone numeric module written by symrg.output.export (needs numpy only).",
         "",
         f"{name}({', '.join(args)}) = {sp.sstr(expr)}",
         '"""',
@@ -593,7 +590,7 @@ def export_expression(expr: Any, name: str = "f", title: str | None = None) -> s
 
 def write_module(result: Any, path: str | Path, **kwargs: Any) -> Path:
     """Write the standalone module of an energy model or a recursion map to ``path``."""
-    from .recursion import RecursionMap
+    from symrg.rg.recursion import RecursionMap
 
     if isinstance(result, EnergyModel):
         src = export_energy(result, **kwargs)

@@ -7,8 +7,8 @@ monomials.  The result lists the couplings by order: fields, pair couplings, ...
 
 Examples
 --------
->>> from symrg.model import seed_dbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import seed_dbm
+>>> from symrg.engine.marginalization import marginalize
 >>> cf = canonical_form(marginalize(seed_dbm(2, 1, 1), "s", "h"))
 >>> sorted(cf.by_order(2))
 [(v_1, v_2)]
@@ -23,9 +23,9 @@ from typing import Mapping
 
 import sympy as sp
 
-from .marginalize import fold_all
-from .model import EnergyModel, ModelError
-from .printing import latex
+from symrg.engine.marginalization import fold_all
+from symrg.model.energy import EnergyModel, ModelError
+from symrg.model import services
 
 __all__ = ["canonical_form", "CanonicalForm", "collect_monomials", "reduce_on_support"]
 
@@ -70,7 +70,7 @@ class CanonicalForm:
         return [(len(s), sp.Mul(*s), c) for s, c in rows]
 
     def latex(self) -> str:
-        rows = [rf"{k} & {' '.join(latex(v) for v in s)} & {latex(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]
+        rows = [rf"{k} & {' '.join(services.get('latex')(v) for v in s)} & {services.get('latex')(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]
         return "\\begin{array}{rll}\n\\text{order} & \\text{units} & \\text{coefficient} \\\\\n" + "\n".join(rows) + "\n\\end{array}"
 
     def _repr_latex_(self) -> str:
@@ -113,7 +113,7 @@ def canonical_form(model: EnergyModel) -> CanonicalForm:
     ModelError
         Abstract sizes, or a non-polynomial term (softplus, log cosh...): its exact
         multi-body couplings come from the Möbius / Walsh transforms instead
-        (:mod:`symrg.multilinear`).
+        (:mod:`symrg.engine.multilinear`).
     """
     if not model.explicit:
         raise ModelError("the canonical form needs explicit (integer) layer sizes")
@@ -122,7 +122,7 @@ def canonical_form(model: EnergyModel) -> CanonicalForm:
         kinds = ", ".join(sorted({type(t).__name__ for t in flat.terms}))
         raise ModelError(
             f"the energy has non-polynomial terms ({kinds}); its exact multi-body couplings come from "
-            "symrg.multilinear (Möbius / Walsh transforms), not from power reduction"
+            "symrg.engine.multilinear (Möbius / Walsh transforms), not from power reduction"
         )
     units = [u for lay in flat.layers for u in lay.states]
     couplings, constant = collect_monomials(flat.energy, flat, units)

@@ -16,7 +16,7 @@ other coefficient (or a coupling the user chose not to project onto) is reported
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.chain import decimate_chain
+>>> from symrg.rg.chain import decimate_chain
 >>> dec = decimate_chain("spin", 2, couplings=("K",))
 >>> K, = dec.couplings
 >>> dec.images[K]
@@ -37,8 +37,8 @@ from typing import Any, Sequence
 import mpmath
 import sympy as sp
 
-from symrg.recursion import RecursionMap
-from symrg.units import Discrete, unit_kind
+from symrg.rg.recursion import RecursionMap
+from symrg.model.units import Discrete, unit_kind
 
 __all__ = [
     "ChainDecimation",

@@ -19,7 +19,7 @@ set partitions of the index set.
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.cumulants import cumulants, moments_to_cumulants, joint_cumulant
+>>> from symrg.engine.cumulants import cumulants, moments_to_cumulants, joint_cumulant
 >>> cumulants("bernoulli", 3, variable="natural")
 (sigma, -sigma**2 + sigma, 2*sigma**3 - 3*sigma**2 + sigma)
 >>> cumulants("spin", 2)
@@ -43,7 +43,7 @@ from typing import Any, Callable, Hashable, Mapping, Sequence, Union
 import numpy as np
 import sympy as sp
 
-from symrg.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
+from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
 
 __all__ = [
     "cumulant_coefficients",
@@ -258,7 +258,7 @@ def cumulants(
     Examples
     --------
     >>> import sympy as sp
-    >>> from symrg.units import Gaussian
+    >>> from symrg.model.units import Gaussian
     >>> cumulants("bernoulli", 2)
     (1/(1 + exp(-b)), 1/(1 + exp(-b)) - 1/(1 + exp(-b))**2)
     >>> cumulants("spin", 4, variable="natural")[3]
@@ -340,7 +340,7 @@ def cgf(kind: KindLike, t: sp.Expr, field: sp.Expr | None = None) -> sp.Expr:
     >>> t = sp.Symbol("t")
     >>> cgf("spin", t)
     -log(2*cosh(b)) + log(2*cosh(b + t))
-    >>> from symrg.units import Gaussian
+    >>> from symrg.model.units import Gaussian
     >>> cgf(Gaussian(2), t)
     b*t/2 + t**2/4
     """

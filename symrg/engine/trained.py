@@ -24,10 +24,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .marginalize import marginalize
-from .model import EnergyModel, ModelError, rbm
-from .multilinear import exact_couplings as _transform
-from .numeric import NumericEnergy
+from symrg.engine.marginalization import marginalize
+from symrg.model.energy import EnergyModel, ModelError, rbm
+from symrg.engine.multilinear import exact_couplings as _transform
 
 __all__ = ["TrainedRBM", "from_arrays", "from_sklearn", "ORIENTATIONS", "UNITS", "ENERGY_SIGNS"]
 
@@ -53,7 +52,7 @@ class TrainedRBM:
         return marginalize(self.model, "h")
 
     @cached_property
-    def _h(self) -> NumericEnergy:
+    def _h(self) -> Any:  # the numeric callable of the marginal (symrg.output.numeric.NumericEnergy)
         return self.marginal.lambdify()
 
     def free_energy(self, v: np.ndarray) -> np.ndarray:

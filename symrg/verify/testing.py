@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .verify import Verdict, verify
+from symrg.verify.verdict import Verdict, verify
 
 __all__ = ["assert_equivalent"]
 

@@ -8,7 +8,7 @@ powers of a unit (``v**2 = v`` for Bernoulli, ``s**2 = 1`` for spins).
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.units import Bernoulli, Spin, Discrete
+>>> from symrg.model.units import Bernoulli, Spin, Discrete
 >>> eta = sp.Symbol("eta")
 >>> Bernoulli().log_partition(eta)
 log(exp(eta) + 1)

@@ -7,8 +7,8 @@ as one joint Gaussian integral (``solve`` and ``slogdet`` of the joint precision
 
 Examples
 --------
->>> from symrg.model import seed_dbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import seed_dbm
+>>> from symrg.engine.marginalization import marginalize
 >>> report = crosscheck(marginalize(seed_dbm(3, 2, 2), "s", "h"), seed=1)
 >>> report.max_abs_error < 1e-10 and report.passed
 True
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import EnergyModel, ModelError
-from .numeric import ConditionError, lambdify
+from symrg.model.energy import EnergyModel, ModelError
+from symrg.output.numeric import ConditionError, lambdify
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 

@@ -12,7 +12,7 @@ variables (``u = tanh K`` brings ``K = oo`` to ``u = 1``).
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.recursion import RecursionMap
+>>> from symrg.rg.recursion import RecursionMap
 >>> u = sp.Symbol("u")
 >>> b = sp.Symbol("b", positive=True)
 >>> rmap = RecursionMap((u,), (u**b,), b)

@@ -12,15 +12,15 @@ for Bernoulli survivors the coefficient of ``prod_{i in S} v_i`` at order n is
 ``sum_j kappa_n(theta_j)/n! sum_{m: S -> N_{>=1}, |m| = n} n!/prod m_i! prod W_ij^{m_i}``.
 
 :func:`cumulant_series` returns these couplings order by order; :func:`effective_couplings`
-the exact ones (Möbius / Walsh, :mod:`symrg.multilinear`).  The series converges when
+the exact ones (Möbius / Walsh, :mod:`symrg.engine.multilinear`).  The series converges when
 every ``|t_j|`` stays below the distance from ``theta_j`` to the nearest complex zero of
 the partition function: ``sqrt(theta^2 + pi^2)`` (Bernoulli), ``sqrt(theta^2 + pi^2/4)``
 (spin).
 
 Examples
 --------
->>> from symrg.model import rbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import rbm
+>>> from symrg.engine.marginalization import marginalize
 >>> series = cumulant_series(marginalize(rbm(2, 1), "h"), order=3)
 >>> v1, v2 = series.units
 >>> series.coupling(2, v1, v2)   # the pair coupling at second order: -kappa_2 W_11 W_21
@@ -36,14 +36,15 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from .canonical import collect_monomials, reduce_on_support
-from .cumulants import cumulants
-from .marginalize import fold_all
-from .model import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
-from .multilinear import exact_couplings as _numeric_exact
-from .multilinear import symbolic_couplings
-from .printing import _explicit_argument, explicit_block, latex
-from .units import Bernoulli, Spin
+from symrg.engine.canonical import collect_monomials, reduce_on_support
+from symrg.engine.cumulants import cumulants
+from symrg.engine.marginalization import fold_all
+from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
+from symrg.engine.multilinear import exact_couplings as _numeric_exact
+from symrg.engine.multilinear import symbolic_couplings
+from symrg.model import services
+from symrg.model.expressions import _explicit_argument, explicit_block
+from symrg.model.units import Bernoulli, Spin
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
@@ -106,6 +107,7 @@ class CumulantSeries:
         for n in range(1, self.order + 1):
             for key, c in self.orders[n].items():
                 if c != 0:
+                    latex = services.get("latex")
                     prod = " ".join(latex(u) for u in key) or "1"
                     lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(c)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"

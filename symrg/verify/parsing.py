@@ -24,12 +24,12 @@ claim is compared with:
   the namespace defines those names.
 
 A 1x1 matrix expression combined with scalars (``-a.T*v + log(2)``) becomes a scalar
-(:class:`~symrg.exprs.MatScalar`), as in symrg's own energies.
+(:class:`~symrg.model.exprs.MatScalar`), as in symrg's own energies.
 
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.model import seed_dbm
+>>> from symrg.model.energy import seed_dbm
 >>> ns = Namespace.from_model(seed_dbm())
 >>> parse_claim("-a.T*v - log(det(1 - U*U.T))/2", ns)
 -log(Determinant(I - U*U.T))/2 - a.T*v
@@ -38,7 +38,7 @@ Examples
 >>> parse_claim("__import__('os')")
 Traceback (most recent call last):
 ...
-symrg.parsing.ClaimError: name '__import__' is not allowed (names starting with '_' are rejected)
+symrg.errors.ClaimError: name '__import__' is not allowed (names starting with '_' are rejected)
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ from typing import Any, Callable, Iterable, Mapping
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from .exprs import MatScalar
+from symrg.model.exprs import MatScalar
+from symrg.errors import ClaimError
 
 __all__ = [
     "ClaimError",
@@ -74,10 +75,6 @@ MAX_NODES = 20_000
 #: integer literals and exponents are bounded so that no arithmetic can blow up
 MAX_DIGITS = 60
 MAX_EXPONENT = 1000
-
-
-class ClaimError(ValueError):
-    """A claim could not be parsed, or was rejected as unsafe; the message says why."""
 
 
 # --------------------------------------------------------------------------------------
@@ -549,7 +546,7 @@ def parse_sympy(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     >>> parse_sympy("x.__class__")
     Traceback (most recent call last):
     ...
-    symrg.parsing.ClaimError: attribute access '.__class__' is not allowed (only .T, the transpose)
+    symrg.errors.ClaimError: attribute access '.__class__' is not allowed (only .T, the transpose)
     """
     text = _precheck(text, "sympy-syntax")
     ns = _namespace(namespace)
@@ -929,7 +926,7 @@ def parse_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     >>> parse_latex(r"\input{/etc/passwd}")
     Traceback (most recent call last):
     ...
-    symrg.parsing.ClaimError: LaTeX command \input is not supported (allowed: \frac, \log, \exp, \cosh, \sinh, \tanh, \sqrt, \det, \left( \right), \cdot, \pi, Greek letters)
+    symrg.errors.ClaimError: LaTeX command \input is not supported (allowed: \frac, \log, \exp, \cosh, \sinh, \tanh, \sqrt, \det, \left( \right), \cdot, \pi, Greek letters)
     """
     text = _precheck(text, "LaTeX")
     ns = _namespace(namespace)

@@ -6,7 +6,7 @@ matplotlib is imported lazily inside the functions and drawn through the Agg can
 Examples
 --------
 >>> import argparse
->>> from symrg.flowplot import add_cli
+>>> from symrg.rg.flowplot import add_cli
 >>> parser = argparse.ArgumentParser(prog="symrg")
 >>> sub = parser.add_subparsers()
 >>> _ = add_cli(sub)
@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from symrg.recursion import FixedPoint, RecursionMap
+from symrg.rg.recursion import FixedPoint, RecursionMap
 
 __all__ = ["plot_flow", "add_cli", "flow_model", "FLOW_MODELS"]
 
@@ -175,8 +175,8 @@ def flow_model(model: str, d: int = 2, b: int = 2, field: bool = False) -> tuple
     """
     if model not in FLOW_MODELS:
         raise ValueError(f"unknown model {model!r}; valid models: {', '.join(FLOW_MODELS)}")
-    from symrg.chain import decimate_chain
-    from symrg.migdal_kadanoff import migdal_kadanoff
+    from symrg.rg.chain import decimate_chain
+    from symrg.rg.migdal_kadanoff import migdal_kadanoff
 
     if model == "ising-chain":
         if field:

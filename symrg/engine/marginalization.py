@@ -18,7 +18,7 @@ A Gaussian layer inside a non-polynomial term has no closed-form integral and is
 
 Examples
 --------
->>> from symrg.model import seed_dbm
+>>> from symrg.model.energy import seed_dbm
 >>> H_vh = marginalize(seed_dbm(), "s")
 >>> H_v = marginalize(H_vh, "h")
 >>> H_v.layer_names
@@ -37,8 +37,8 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from .exprs import MatScalar, is_zero_matrix, scaled_identity_factor
-from .model import (
+from symrg.model.exprs import MatScalar, is_zero_matrix, scaled_identity_factor
+from symrg.model.energy import (
     Condition,
     EnergyModel,
     EnumeratedTerm,
@@ -48,8 +48,8 @@ from .model import (
     ModelError,
     Step,
 )
-from .printing import explicit_block, term_expression
-from .units import Bernoulli, Gaussian, Spin
+from symrg.model.expressions import explicit_block, term_expression
+from symrg.model.units import Bernoulli, Gaussian, Spin
 
 __all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
 

@@ -1,7 +1,7 @@
 """Is a claimed expression equal to a derived one?  Symbolically, then numerically.
 
 :func:`verify` compares a *claim* (a sympy expression, a string in sympy syntax or a
-LaTeX string, parsed safely by :mod:`symrg.parsing`) with a *derived* result (an
+LaTeX string, parsed safely by :mod:`symrg.verify.parsing`) with a *derived* result (an
 :class:`~symrg.model.EnergyModel`, or any sympy scalar, matrix or matrix expression):
 
 1. **symbolic**: the difference is simplified with the model's reduction rules
@@ -18,8 +18,8 @@ LaTeX string, parsed safely by :mod:`symrg.parsing`) with a *derived* result (an
 
 Examples
 --------
->>> from symrg.model import seed_dbm
->>> from symrg.marginalize import marginalize
+>>> from symrg.model.energy import seed_dbm
+>>> from symrg.engine.marginalization import marginalize
 >>> H = marginalize(seed_dbm(), "s", "h")
 >>> claim = ("-a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2 - c.T*c/2"
 ...          " - (n_h + n_s)/2*log(2*pi) + log(det(1 - U*U.T))/2")
@@ -40,8 +40,9 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
-from .exprs import MatScalar, SumLogPartition
-from .parsing import Namespace, match_names, parse_claim
+from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.verify.parsing import Namespace, match_names, parse_claim
+from symrg.errors import VerifyError
 
 __all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
 
@@ -49,10 +50,6 @@ STATUSES = ("equal", "not equal", "undecided")
 
 #: expressions with more operations than this skip the (slow) general simplification
 SIMPLIFY_LIMIT = 400
-
-
-class VerifyError(ValueError):
-    """The inputs of a verification are invalid (unknown result name, bad claim...)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -631,7 +628,7 @@ def verify(
     claim
         A sympy expression, a string in sympy syntax or a LaTeX string (parsed safely;
         names resolve to the symbols of ``derived`` and ``model``, see
-        :mod:`symrg.parsing`), or an energy model.
+        :mod:`symrg.verify.parsing`), or an energy model.
     derived
         The reference: an :class:`~symrg.model.EnergyModel` (its energy, with its
         states, intermediates and conditions), or a sympy scalar, explicit matrix or
@@ -660,7 +657,7 @@ def verify(
 
     Raises
     ------
-    symrg.parsing.ClaimError
+    symrg.verify.parsing.ClaimError
         The claim string is malformed, unsafe, or uses unknown names.
 
     Examples

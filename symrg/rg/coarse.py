@@ -3,7 +3,7 @@
 symrg's convention (MATH.md section 5): fine spins are ``x``, coarse spins are ``h``, both
 Ising (``±1``).  A rule gives, for every configuration of a block of ``n`` fine spins,
 the probability ``p(h = +1 | x)``; ``p(h = -1 | x) = 1 - p(h = +1 | x)``.  Block
-configurations are indexed in the bit order of :mod:`symrg.multilinear` (configuration
+configurations are indexed in the bit order of :mod:`symrg.engine.multilinear` (configuration
 ``k`` has ``x_i = 2 (bit i of k) - 1``).
 
 Rules offered (:data:`RULES`): ``"decimation"`` (keep one site), ``"majority"`` (sign of
@@ -13,7 +13,7 @@ the block sum; even blocks need an explicit ``tie`` rule), ``"smooth"`` (the fam
 
 Examples
 --------
->>> from symrg.coarse import coarse_rule
+>>> from symrg.rg.coarse import coarse_rule
 >>> coarse_rule("majority").table(3)
 (0, 0, 0, 1, 0, 1, 1, 1)
 >>> coarse_rule("decimation").table(2)

@@ -2,13 +2,13 @@
 
 One step with scale factor ``b``: move the bonds of each ``b^d`` cell onto chains
 (``K -> b^(d-1) K``, and the constant per bond likewise), then decimate the chains
-of ``b`` bonds with the chain decimation *derived* by :func:`symrg.chain.decimate_chain`.
+of ``b`` bonds with the chain decimation *derived* by :func:`symrg.rg.chain.decimate_chain`.
 Nothing about the chain map is typed in here; the two steps are composed.
 
 Examples
 --------
 >>> import sympy as sp
->>> from symrg.migdal_kadanoff import migdal_kadanoff, critical_point
+>>> from symrg.rg.migdal_kadanoff import migdal_kadanoff, critical_point
 >>> m = migdal_kadanoff(2, 2)
 >>> m.images
 (log(cosh(4*K))/2,)
@@ -23,8 +23,8 @@ from typing import Any
 
 import sympy as sp
 
-from symrg.chain import decimate_chain
-from symrg.recursion import FixedPoint, RecursionMap
+from symrg.rg.chain import decimate_chain
+from symrg.rg.recursion import FixedPoint, RecursionMap
 
 __all__ = ["migdal_kadanoff", "migdal_kadanoff_tanh", "critical_point", "bond_moving"]
 

@@ -1,0 +1,218 @@
+"""The parts an energy model is made of: layers, parameters, named intermediates,
+conditions, and the non-polynomial terms that summing layers out leaves behind.
+
+Each term builds its own expression (:meth:`LogPartitionTerm.argument`,
+:meth:`GaussianTerm.log_normalizer`, :meth:`EnumeratedTerm.expression`); the printers
+only render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from symrg.errors import ModelError
+from symrg.model import services
+from symrg.model.exprs import scaled_identity_factor
+from symrg.model.units import Bernoulli, Discrete, UnitKind, unit_kind
+
+__all__ = [
+    "Layer",
+    "Param",
+    "Intermediate",
+    "Condition",
+    "LogPartitionTerm",
+    "GaussianTerm",
+    "EnumeratedTerm",
+    "Step",
+    "Term",
+]
+
+
+# --------------------------------------------------------------------------------------
+# parts of a model
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer: ``size`` units of one ``kind``.
+
+    ``size`` is an ``int`` (explicit mode) or a positive integer :class:`~sympy.Symbol`
+    (abstract mode).
+
+    >>> Layer("v", 3).states
+    Matrix([
+    [v_1],
+    [v_2],
+    [v_3]])
+    """
+
+    name: str
+    size: int | sp.Symbol
+    kind: UnitKind = field(default_factory=Bernoulli)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ModelError(f"layer name must be an identifier, got {self.name!r}")
+        object.__setattr__(self, "kind", unit_kind(self.kind))
+        size = self.size
+        if isinstance(size, bool) or not isinstance(size, (int, sp.Symbol, sp.Integer)):
+            raise ModelError(f"layer {self.name!r}: size must be an int or a sympy Symbol, got {size!r}")
+        if isinstance(size, (int, sp.Integer)):
+            if int(size) < 1:
+                raise ModelError(f"layer {self.name!r}: size must be at least 1, got {size}")
+            object.__setattr__(self, "size", int(size))
+        elif size.is_positive is False or size.is_integer is False:
+            raise ModelError(f"layer {self.name!r}: symbolic size {size} must be a positive integer symbol")
+
+    @property
+    def explicit(self) -> bool:
+        return isinstance(self.size, int)
+
+    @property
+    def symbol(self) -> sp.MatrixSymbol:
+        """The layer's state as a column :class:`~sympy.MatrixSymbol` (both modes)."""
+        return sp.MatrixSymbol(self.name, self.size, 1)
+
+    @property
+    def states(self) -> sp.ImmutableMatrix:
+        """Explicit mode: the column of unit symbols ``x_1 ... x_n``."""
+        if not self.explicit:
+            raise ModelError(f"layer {self.name!r} has symbolic size {self.size}; it has no explicit unit symbols")
+        real = not self.kind.is_discrete or all(v.is_real for v in self.kind.values)
+        return sp.ImmutableMatrix([sp.Symbol(f"{self.name}_{i + 1}", real=real) for i in range(self.size)])
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named matrix parameter (coupling, bias or precision block).
+
+    ``symbol`` appears in the structured blocks; ``value`` (explicit mode) holds its
+    entries.  ``auto`` marks entries created by symrg (``W_{12}``): numerically such a
+    parameter is passed as one array under its name.  Otherwise the numeric callable
+    takes the free scalar symbols of ``value``.
+    """
+
+    symbol: sp.MatrixSymbol
+    value: sp.ImmutableMatrix | None = None
+    auto: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """A named intermediate ``symbol := definition`` (e.g. ``C := (I - U U^T)^{-1}``).
+
+    ``inverse_of`` is the matrix whose inverse ``symbol`` is (the numeric back-end
+    inverts it after checking it is positive definite).
+    """
+
+    symbol: sp.MatrixSymbol
+    inverse_of: MatrixExpr
+
+    @property
+    def definition(self) -> MatrixExpr:
+        return sp.Inverse(self.inverse_of)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition under which a result exists: ``matrix`` is positive definite."""
+
+    matrix: MatrixExpr
+    reason: str
+
+    def latex(self) -> str:
+        return services.get("latex")(self.matrix) + r" \succ 0"
+
+    def text(self) -> str:
+        return services.get("text")(self.matrix) + " positive definite"
+
+
+@dataclass(frozen=True)
+class LogPartitionTerm:
+    """``- sum_j A(theta_j + sum_M (W_{ML}^T x_M)_j)``: a summed-out discrete layer.
+
+    ``weights`` maps each remaining layer ``M`` to ``W_{ML}`` (shape ``n_M x n_L``).
+    """
+
+    layer: str
+    kind: Discrete
+    size: int | sp.Symbol
+    theta: MatrixExpr | None
+    weights: tuple  # ((M, W_ML), ...)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.weights)
+
+    def argument(self) -> MatrixExpr:
+        """The vector ``eta = theta + sum_M W_{ML}^T x_M`` (column, length n_L)."""
+        parts = [] if self.theta is None else list(self.theta.args if isinstance(self.theta, sp.MatAdd) else [self.theta])
+        parts += [w.T * sp.MatrixSymbol(m, w.shape[0], 1) for m, w in self.weights]
+        if not parts:
+            return sp.ZeroMatrix(self.size, 1)
+        return sp.MatAdd(*parts, evaluate=False) if len(parts) > 1 else parts[0]
+
+
+@dataclass(frozen=True)
+class GaussianTerm:
+    """``- 1/2 eta^T S eta - 1/2 log det(2 pi S)``: an integrated Gaussian layer.
+
+    ``eta = theta + sum_M W_{ML}^T x_M``; ``S = precision^{-1}`` is ``covariance`` (a
+    named intermediate symbol, or the explicit inverse of a scalar multiple of I).
+    """
+
+    layer: str
+    size: int | sp.Symbol
+    theta: MatrixExpr | None
+    weights: tuple  # ((M, W_ML), ...)
+    precision: MatrixExpr
+    covariance: MatrixExpr
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.weights)
+
+    argument = LogPartitionTerm.argument
+
+    def log_normalizer(self) -> sp.Expr:
+        """``-1/2 log det(2 pi S)``, written with the precision: ``-n/2 log 2pi + 1/2 log det Q``."""
+        p = scaled_identity_factor(self.precision)
+        logdet = self.size * sp.log(p) / 2 if p is not None else sp.log(sp.Determinant(self.precision)) / 2
+        return -self.size * sp.log(2 * sp.pi) / 2 + logdet
+
+
+@dataclass(frozen=True)
+class EnumeratedTerm:
+    """``- log sum_c exp(exponents[c])``: a discrete layer summed configuration by configuration.
+
+    Explicit mode only; ``exponents`` are scalar expressions in the unit symbols of
+    ``layers`` and in parameter entries.
+    """
+
+    layer: str
+    layers: tuple[str, ...]
+    exponents: tuple[sp.Expr, ...]
+
+    def expression(self) -> sp.Expr:
+        return -sp.log(sp.Add(*[sp.exp(e) for e in self.exponents]))
+
+
+Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm
+
+
+@dataclass(frozen=True)
+class Step:
+    """One marginalization step, recorded for derivation documents."""
+
+    layer: str
+    rule: str
+    detail: str = ""
+    cumulant_reading: str = ""
