@@ -44,6 +44,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
+from symrg.engine.subsets import joint_cumulant_from_subsets
 
 __all__ = [
     "cumulant_coefficients",
@@ -530,23 +531,14 @@ def subset_moments(cumulants: Any) -> np.ndarray:
 def _subset_recursion(m: Sequence[Any], expand: bool) -> Any:
     """Cumulant of the full set by ``kappa(S) = mu(S) - sum_{T ∋ min S, T ⊊ S} kappa(T) mu(S \\ T)``.
 
-    Exact arithmetic (sympy, ``Fraction``, ints), ``O(3^n)``.
+    Exact arithmetic (sympy, ``Fraction``, ints), ``O(3^n)``; the recursion itself is
+    :func:`symrg.engine.subsets.joint_cumulant_from_subsets`.
     """
-    size = len(m)
-    kap: list = [0] * size
-    for S in range(1, size):
-        low = S & -S
-        rest = S ^ low
-        acc = m[S]
-        r = (rest - 1) & rest  # proper submasks of rest, T = low | r
-        while True:
-            if r != rest:
-                acc = acc - kap[low | r] * m[rest ^ r]
-            if r == 0:
-                break
-            r = (r - 1) & rest
-        kap[S] = sp.expand(acc) if expand and isinstance(acc, sp.Basic) else acc
-    return kap[size - 1]
+
+    def canonical(acc: Any) -> Any:
+        return sp.expand(acc) if isinstance(acc, sp.Basic) else acc
+
+    return joint_cumulant_from_subsets(m, normalize=canonical if expand else None)
 
 
 def _sort_labels(labels: Sequence[Hashable]) -> tuple:
