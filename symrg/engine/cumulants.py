@@ -1,15 +1,18 @@
 """Cumulants: of unit kinds to any order, moment/cumulant conversions, joint cumulants.
 
 The cumulants of a unit with prior ``q(x) ∝ exp(b x)`` over its support are the
-derivatives of its log-partition function, ``kappa_n = A^{(n)}(b)`` (MATH.md sections 1
-and 3).  They are computed here in closed form without series expansion:
+derivatives of its log-partition function, ``kappa_n = A^{(n)}(b)``.  Each unit kind
+carries its own closed form (the hooks ``cumulant_polynomials`` and ``field_cumulants``
+of :mod:`symrg.model.units`); no series expansion is involved:
 
 * Bernoulli: polynomials in ``sigma = 1/(1 + e^{-b})`` from the recursion
   ``kappa_{n+1} = sigma (1 - sigma) d kappa_n / d sigma`` on integer coefficient lists;
 * Spin: polynomials in ``m = tanh b`` from ``kappa_{n+1} = (1 - m^2) d kappa_n / dm``;
 * Gaussian (precision ``p``): ``kappa_1 = b / p``, ``kappa_2 = 1 / p``, higher ones vanish;
-* a finite ``Discrete(values)`` kind: polynomials in the probabilities ``p_j`` of its
-  values from its moments ``mu_k = sum_j x_j^k p_j``, with ``p_j = e^{b x_j} / Z``.
+* any finite ``Discrete(values)`` kind (the generic fallback, also for user-defined
+  subclasses): polynomials in the probabilities ``p_j`` of its values from its moments
+  ``mu_k = sum_j x_j^k p_j``, with ``p_j = e^{b x_j} / Z``;
+* any other kind: derivatives of its log-partition function.
 
 Joint (mixed) cumulants of several variables come from their joint moments through the
 logarithm of the moment generating function in the ring of square-free multilinear
@@ -36,14 +39,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from numbers import Number
 from typing import Any, Callable, Hashable, Mapping, Sequence, Union
 
 import numpy as np
 import sympy as sp
 
-from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind, unit_kind
+from symrg.model.units import UnitKind, unit_kind
 from symrg.engine.subsets import joint_cumulant_from_subsets
 
 __all__ = [
@@ -77,49 +79,6 @@ Moments = Union[Mapping[tuple, Any], Callable[[tuple], Any]]
 
 
 # ----------------------------------------------------------------------------------------
-# fast construction of expanded polynomials
-# ----------------------------------------------------------------------------------------
-try:  # canonical argument order of Add; private in sympy, so fall back gracefully
-    from sympy.core.basic import _args_sortkey
-except ImportError:  # pragma: no cover - depends on the sympy version
-    _args_sortkey = None
-
-
-def _poly_expr(coeffs: Sequence[int], powers: Sequence[sp.Expr]) -> sp.Expr:
-    """``sum_k coeffs[k] * powers[k]`` built without re-canonicalizing every term.
-
-    ``powers[k]`` must be ``base**k`` in canonical form.  Building the terms directly
-    and sorting them like ``Add`` does is ~10x faster than ``Poly.as_expr`` for the
-    thousands of terms of high-order cumulants, and gives the identical expression.
-    """
-    terms = []
-    for k, c in enumerate(coeffs):
-        if not c:
-            continue
-        c = sp.Integer(c) if isinstance(c, int) else sp.sympify(c)
-        if k == 0:
-            terms.append(c)
-        elif c == 1:
-            terms.append(powers[k])
-        elif powers[k].is_Mul or not c.is_Integer or _args_sortkey is None:
-            terms.append(c * powers[k])
-        else:
-            terms.append(sp.Mul._from_args((c, powers[k])))
-    if not terms:
-        return sp.S.Zero
-    if len(terms) == 1:
-        return terms[0]
-    if _args_sortkey is None:  # pragma: no cover
-        return sp.Add(*terms)
-    terms.sort(key=_args_sortkey)
-    return sp.Add._from_args(terms)
-
-
-def _powers(base: sp.Expr, degree: int) -> list[sp.Expr]:
-    return [sp.S.One, base] + [sp.Pow(base, sp.Integer(k)) for k in range(2, degree + 1)]
-
-
-# ----------------------------------------------------------------------------------------
 # univariate cumulants of unit kinds
 # ----------------------------------------------------------------------------------------
 def _check_order(order: int, name: str = "order") -> int:
@@ -128,37 +87,6 @@ def _check_order(order: int, name: str = "order") -> int:
     if order < 0:
         raise ValueError(f"{name} must be non-negative, got {order}")
     return int(order)
-
-
-@lru_cache(maxsize=8)
-def _bernoulli_table(order: int) -> tuple[tuple[int, ...], ...]:
-    # kappa_n = sum_k a_k sigma^k;  sigma(1-sigma) d/dsigma maps a_k -> k a_k - (k-1) a_{k-1}
-    rows = [(0, 1)]
-    for _ in range(1, order):
-        a = rows[-1]
-        b = [0] * (len(a) + 1)
-        for k in range(1, len(b)):
-            b[k] = (k * a[k] if k < len(a) else 0) - (k - 1) * a[k - 1]
-        rows.append(tuple(b))
-    return tuple(rows[:order])
-
-
-@lru_cache(maxsize=8)
-def _spin_table(order: int) -> tuple[tuple[int, ...], ...]:
-    # kappa_n = sum_j a_j m^j;  (1 - m^2) d/dm maps a -> (j+1) a_{j+1} - (j-1) a_{j-1}
-    rows = [(0, 1)]
-    for _ in range(1, order):
-        a = rows[-1]
-        d = len(a)
-        b = [0] * (d + 1)
-        for j in range(d + 1):
-            up = (j + 1) * a[j + 1] if j + 1 < d else 0
-            down = (j - 1) * a[j - 1] if 1 <= j <= d else 0
-            b[j] = up - down
-        while len(b) > 1 and b[-1] == 0:
-            b.pop()
-        rows.append(tuple(b))
-    return tuple(rows[:order])
 
 
 def cumulant_coefficients(kind: KindLike, n: int) -> tuple[int, ...]:
@@ -184,43 +112,7 @@ def cumulant_coefficients(kind: KindLike, n: int) -> tuple[int, ...]:
     n = _check_order(n, "n")
     if n < 1:
         raise ValueError(f"cumulant order n must be at least 1, got {n}")
-    if isinstance(kind, Bernoulli):
-        return _bernoulli_table(n)[n - 1]
-    if isinstance(kind, Spin):
-        return _spin_table(n)[n - 1]
-    raise ValueError(
-        f"integer cumulant coefficients exist for Bernoulli and Spin kinds, not {kind!r}; "
-        "use cumulants() for other kinds"
-    )
-
-
-def _natural_symbols(kind: UnitKind, natural: Any) -> Any:
-    if natural is not None:
-        return natural
-    if isinstance(kind, Bernoulli):
-        return sp.Symbol("sigma")
-    if isinstance(kind, Spin):
-        return sp.Symbol("m")
-    if isinstance(kind, Gaussian):
-        return (sp.Symbol("mu"), sp.Symbol("sigma"))
-    return tuple(sp.Symbol(f"p_{j}") for j in range(len(kind.values)))
-
-
-def _discrete_cumulant_polys(values: tuple, order: int, ps: Sequence[sp.Symbol]) -> list[sp.Expr]:
-    """Cumulants of a finite discrete kind as polynomials in the probabilities ``ps``."""
-    domain = sp.polys.constructor.construct_domain(list(values), extension=True)[0]
-    R, *pgens = sp.polys.rings.ring(list(ps), domain)
-    vals = [domain.convert(v) for v in values]
-    mus = []
-    for k in range(1, order + 1):
-        mus.append(R.add(*[g * v**k for g, v in zip(pgens, vals)]) if k else R.one)
-    kap: list = []
-    for n in range(1, order + 1):
-        acc = mus[n - 1]
-        for k in range(1, n):
-            acc = acc - math.comb(n - 1, k - 1) * kap[k - 1] * mus[n - k - 1]
-        kap.append(acc)
-    return [R.to_sympy(q) if hasattr(R, "to_sympy") else q.as_expr() for q in kap]
+    return kind.cumulant_coefficients(n)
 
 
 def cumulants(
@@ -277,38 +169,10 @@ def cumulants(
     b = sp.Symbol("b") if field is None else sp.sympify(field)
     if order == 0:
         return ()
-    if isinstance(kind, Gaussian):
-        p = kind.precision
-        if variable == "natural":
-            mu, sd = _natural_symbols(kind, natural)
-            first, second = mu, sd**2
-        else:
-            first, second = b / p, 1 / p
-        return ((first, second) + (sp.S.Zero,) * (order - 2))[:order]
-    if isinstance(kind, (Bernoulli, Spin)):
-        table = _bernoulli_table(order) if isinstance(kind, Bernoulli) else _spin_table(order)
-        if variable == "natural":
-            base = _natural_symbols(kind, natural)
-            powers = _powers(base, order + 1)
-        elif isinstance(kind, Bernoulli):
-            # sigma^k = (1 + e^{-b})^{-k}; built directly, no substitution pass
-            den = 1 + sp.exp(-b)
-            powers = [sp.S.One] + [sp.Pow(den, sp.Integer(-k)) for k in range(1, order + 2)]
-        else:
-            powers = _powers(sp.tanh(b), order + 1)
-        return tuple(_poly_expr(row, powers) for row in table)
-    if isinstance(kind, Discrete):
-        ps = _natural_symbols(kind, natural)
-        if len(ps) != len(kind.values):
-            raise ValueError(f"need {len(kind.values)} probability symbols, got {len(ps)}")
-        polys = _discrete_cumulant_polys(kind.values, order, ps)
-        if variable == "natural":
-            return tuple(polys)
-        weights = [sp.exp(b * v) for v in kind.values]
-        Z = sp.Add(*weights)
-        sub = {q: w / Z for q, w in zip(ps, weights)}
-        return tuple(q.xreplace(sub) for q in polys)
-    raise ValueError(f"no cumulants for unit kind {kind!r}")
+    if variable == "natural":
+        nat = kind.natural_symbols() if natural is None else natural
+        return tuple(kind.cumulant_polynomials(order, nat))
+    return tuple(kind.field_cumulants(order, b))
 
 
 def cumulant(
@@ -349,7 +213,7 @@ def cgf(kind: KindLike, t: sp.Expr, field: sp.Expr | None = None) -> sp.Expr:
     b = sp.Symbol("b") if field is None else sp.sympify(field)
     t = sp.sympify(t)
     out = kind.log_partition(b + t) - kind.log_partition(b)
-    if isinstance(kind, Gaussian):
+    if kind.is_gaussian:
         out = sp.expand(out)  # the quadratic form: constants cancel
     return out
 
@@ -642,7 +506,7 @@ def gaussian_layer_cumulant(indices: Sequence[int], precision: Any, field: Any) 
     return 0.0
 
 
-def _layer_size_guard(kind: Discrete, n: int, limit: int) -> int:
+def _layer_size_guard(kind: UnitKind, n: int, limit: int) -> int:
     count = len(kind.values) ** n
     if count > limit:
         raise ValueError(
@@ -680,7 +544,7 @@ def discrete_layer_cumulant(
     0.604367777117
     """
     kind = unit_kind(kind)
-    if not isinstance(kind, Discrete):
+    if not kind.is_discrete:
         raise ValueError(f"discrete_layer_cumulant needs a discrete unit kind, got {kind!r}")
     idx = tuple(int(i) for i in indices)
     if not idx:
@@ -758,23 +622,11 @@ class CumulantExpansion:
         """The truncated series as one sympy expression."""
         return sp.Add(*self.terms)
 
+    def __str__(self) -> str:
+        return f"log <exp(-X)> ~ {sp.sstr(self.expr)}  (X = {sp.sstr(self.X)}, order {self.order})"
+
     def _repr_latex_(self) -> str:
         return "$" + r"\log\langle e^{-X}\rangle \approx " + sp.latex(self.expr) + "$"
-
-
-def _unit_moment(kind: UnitKind, field: sp.Expr, power: int, nat: Any) -> sp.Expr:
-    """``E[x^power]`` of one unit in its natural variables ``nat`` (Gaussian: in the field)."""
-    if power == 0:
-        return sp.S.One
-    if isinstance(kind, Gaussian):
-        ks = cumulants(kind, min(power, 2), field)
-        ks = tuple(ks) + (0,) * (power - len(ks))
-        return cumulants_to_moments(ks)[power - 1]
-    if isinstance(kind, Bernoulli):
-        return nat
-    if isinstance(kind, Spin):
-        return nat if power % 2 else sp.S.One
-    return sp.Add(*[v**power * q for v, q in zip(kind.values, nat)])
 
 
 def cumulant_expansion(
@@ -838,20 +690,10 @@ def _expansion_independent(X: sp.Expr, dist: Mapping, order: int, variable: str)
     nat: dict = {}
     subs: dict = {}
     for u, (kind, fld) in specs.items():
-        if isinstance(kind, Gaussian):
+        if not kind.is_discrete:  # continuous units: moments in the field
             continue
-        if isinstance(kind, Bernoulli):
-            q = sp.Symbol(f"sigma_{u}")
-            nat[u], subs[q] = q, 1 / (1 + sp.exp(-fld))
-        elif isinstance(kind, Spin):
-            q = sp.Symbol(f"m_{u}")
-            nat[u], subs[q] = q, sp.tanh(fld)
-        else:
-            qs = tuple(sp.Symbol(f"p_{u}_{j}") for j in range(len(kind.values)))
-            ws = [sp.exp(fld * v) for v in kind.values]
-            Z = sp.Add(*ws)
-            nat[u] = qs
-            subs.update({q: w / Z for q, w in zip(qs, ws)})
+        nat[u] = kind.natural_symbols(str(u))
+        subs.update(kind.natural_in_field(nat[u], fld))
     if X.is_polynomial(*units):
         poly = sp.Poly(X, *units)
         power = sp.Poly(1, *units)
@@ -866,13 +708,13 @@ def _expansion_independent(X: sp.Expr, dist: Mapping, order: int, variable: str)
                     if a:
                         if (u, a) not in memo:
                             kind, fld = specs[u]
-                            memo[(u, a)] = _unit_moment(kind, fld, a, nat.get(u))
+                            memo[(u, a)] = kind.moment(a, nat.get(u), fld)
                         term = term * memo[(u, a)]
                 acc.append(term)
             mus.append(sp.expand(sp.Add(*acc)))
     else:
-        if any(isinstance(specs[u][0], Gaussian) for u in units):
-            raise ValueError("X must be a polynomial in Gaussian units for a cumulant expansion")
+        if not all(specs[u][0].is_discrete for u in units):
+            raise ValueError("X must be a polynomial in Gaussian (continuous) units for a cumulant expansion")
         import itertools
 
         count = math.prod(len(specs[u][0].values) for u in units)
@@ -881,17 +723,7 @@ def _expansion_independent(X: sp.Expr, dist: Mapping, order: int, variable: str)
                 f"X is not polynomial, and enumerating its {len(units)} units needs {count} "
                 f"configurations, above the limit of {MAX_SYMBOLIC_CONFIGURATIONS}"
             )
-        per_unit = []
-        for u in units:
-            kind = specs[u][0]
-            q = nat[u]
-            if isinstance(kind, Bernoulli):
-                probs = (1 - q, q)
-            elif isinstance(kind, Spin):
-                probs = ((1 - q) / 2, (1 + q) / 2)
-            else:
-                probs = q
-            per_unit.append(list(zip(kind.values, probs)))
+        per_unit = [specs[u][0].distribution(nat[u]) for u in units]
         mus = [sp.S.Zero] * order
         for combo in itertools.product(*per_unit):
             prob = sp.Mul(*[p for _, p in combo])
