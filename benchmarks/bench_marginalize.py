@@ -3,7 +3,7 @@
 Baselines:
 
 * seed DBM, explicit sizes: sympy matrices of symbols, ``(I - U U^T).inv()`` and
-  ``.det()``, then ``H(v)`` assembled as one expression (MATH.md section 2).  The default
+  ``.det()``, then ``H(v)`` assembled as one expression (docs/marginalization.md).  The default
   ``inv()`` needs about three minutes at n = 4 here and does not finish at n = 5, so the
   n = 5 baseline uses the adjugate method (``inv(method="ADJ")``, the fastest of sympy's
   methods on this problem) and Berkowitz for the determinant.

@@ -1,4 +1,4 @@
-"""Decimation of the one-dimensional Ising chain (MATH.md section 6), derived by the engine.
+"""Decimation of the one-dimensional Ising chain (docs/recursions.md), derived by the engine.
 
 Recursions for b = 2..5 and for general b, fixed points and their stability, the beta
 function du/dl = u log u, the free energy from the constants along the flow, and a

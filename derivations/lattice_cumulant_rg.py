@@ -1,4 +1,4 @@
-"""Real-space RG on a lattice as a cumulant expansion (MATH.md section 5), on the Ising chain.
+"""Real-space RG on a lattice as a cumulant expansion (docs/block_rg.md), on the Ising chain.
 
 Lenggenhager, Gökmen, Ringel, Huber, Koch-Janusz (arXiv:1809.09632): the renormalized
 hamiltonian of any lattice model under any coarse-graining rule p(h|x).  On the Ising

@@ -1,4 +1,4 @@
-"""Migdal-Kadanoff bond-moving RG for the Ising model in d = 2 and d = 3 (MATH.md section 7).
+"""Migdal-Kadanoff bond-moving RG for the Ising model in d = 2 and d = 3 (docs/recursions.md).
 
 Bond moving (K -> b^(d-1) K) composed with the derived chain decimation; fixed point,
 RG eigenvalue and nu, compared with Onsager (d = 2) and the best-known 3D values.

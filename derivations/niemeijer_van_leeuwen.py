@@ -1,4 +1,4 @@
-"""Niemeijer-van Leeuwen cumulant RG of the triangular Ising lattice (MATH.md section 7).
+"""Niemeijer-van Leeuwen cumulant RG of the triangular Ising lattice (docs/block_rg.md).
 
 3-spin up-triangle blocks on the sqrt3 x sqrt3 superlattice, majority rule, b = sqrt 3.
 K_0 holds the bonds inside blocks; the perturbation holds every bond between blocks and

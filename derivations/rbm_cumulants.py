@@ -1,4 +1,4 @@
-"""The hidden layer of an RBM as a cumulant expansion (MATH.md sections 1 and 3).
+"""The hidden layer of an RBM as a cumulant expansion (docs/cumulants.md).
 
 Summing out the Bernoulli hidden layer of ``E(v, h) = -a^T v - b^T h - v^T W h`` gives the
 closed form ``H(v) = -a^T v - sum_j log(1 + e^{b_j + (W^T v)_j})``.  Expanding each

@@ -1,7 +1,7 @@
 """Built-in derivations: the seed's three-layer deep Boltzmann machine.
 
 :func:`seed_derivation` is what ``symrg derive`` runs when no file is named: integrate
-``s`` then ``h`` out of ``E(v, h, s)`` (MATH.md section 2), print both renormalized
+``s`` then ``h`` out of ``E(v, h, s)`` (docs/marginalization.md, "Worked example"), print both renormalized
 hamiltonians in vector notation, read each step as a cumulant statement, and check the
 result numerically against brute force on a random explicit instance.
 

@@ -164,7 +164,7 @@ def test_bad_input_messages():
 
 
 def test_truncated_cumulant_series_converges_to_exact_couplings():
-    # MATH.md §3: H(v) = -K(w.v) with K the CGF of a hidden Bernoulli unit of field b;
+    # docs/cumulants.md: H(v) = -K(w.v) with K the CGF of a hidden Bernoulli unit of field b;
     # the couplings of the truncated cumulant series approach the exact Möbius couplings.
     from symrg.engine.cumulants import cumulants
 

@@ -194,7 +194,7 @@ def test_field_in_h0_gives_unphysical_yh():
     res = cumulant_rg(model, triangular_blocks(lat), "majority", 1, perturb_fields=False)
     (fp,) = res.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
     yh = max(float(y) for y in fp.rg_eigenvalues)
-    assert yh > 2  # above the dimension: MATH.md section 7
+    assert yh > 2  # above the dimension: docs/block_rg.md
 
 
 def test_second_order_images_match_patch_enumeration(second):

@@ -1,4 +1,4 @@
-"""LaTeX of models and the abstract (vector-notation) results of MATH.md section 2."""
+"""LaTeX of models and the abstract (vector-notation) results of docs/marginalization.md (worked example)."""
 
 import itertools
 

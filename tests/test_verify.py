@@ -14,7 +14,7 @@ from symrg.verify.parsing import ClaimError
 from symrg.verify.testing import assert_equivalent
 from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
 
-# MATH.md section 2, in sympy syntax and in LaTeX
+# docs/marginalization.md (worked example), in sympy syntax and in LaTeX
 GOOD = ("-a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2 - c.T*c/2"
         " - (n_h + n_s)/2*log(2*pi) + log(det(1 - U*U.T))/2")
 GOOD_LATEX = (r"-a^{T} v - \frac{1}{2}\left(b + U c + W^{T} v\right)^{T} C \left(b + U c + W^{T} v\right)"

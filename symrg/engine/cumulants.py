@@ -251,7 +251,7 @@ def _is_symbolic(values: Sequence[Any]) -> bool:
 def moments_to_cumulants(moments: Sequence[Any], *, expand: bool = True) -> tuple:
     """Cumulants ``kappa_1..kappa_n`` from raw moments ``mu_1..mu_n`` (``mu_0 = 1``).
 
-    ``kappa_n = mu_n - sum_{k=1}^{n-1} binom(n-1, k-1) kappa_k mu_{n-k}`` (MATH.md §4).
+    ``kappa_n = mu_n - sum_{k=1}^{n-1} binom(n-1, k-1) kappa_k mu_{n-k}`` (docs/cumulants.md, moments and cumulants).
     Works for sympy expressions (expanded when ``expand``), exact numbers and floats.
 
     Examples

@@ -1,7 +1,7 @@
 """Effective couplings of a marginalized model: cumulant series and exact multi-body couplings.
 
 Summing out a discrete layer ``L`` leaves ``- sum_j A(theta_j + t_j)`` with
-``t_j = sum_i W_ij x_i`` (MATH.md sections 1 and 3).  Expanding in ``t``,
+``t_j = sum_i W_ij x_i`` (docs/cumulants.md, RBM series).  Expanding in ``t``,
 
     A(theta_j + t_j) = A(theta_j) + sum_{n>=1} kappa_n(theta_j) t_j^n / n!,
 

@@ -1,6 +1,6 @@
 """The marginalization engine: integrate a layer out of an energy model.
 
-With ``t = sum_M W_{ML}^T x_M`` the master identity (MATH.md section 1) reads
+With ``t = sum_M W_{ML}^T x_M`` the master identity (docs/marginalization.md, "The master identity") reads
 ``E'(rest) = E_rest(rest) - A_L(theta_L + t)``.  Three rules implement it:
 
 * **Gaussian layer** -- a Gaussian integral.  The result is kept as a

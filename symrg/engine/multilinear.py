@@ -1,4 +1,4 @@
-"""Exact multi-body couplings of functions of binary units (MATH.md section 3).
+"""Exact multi-body couplings of functions of binary units (docs/cumulants.md, Möbius and Walsh).
 
 Every function ``H`` of ``n`` binary units has a unique multilinear form
 

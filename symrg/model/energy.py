@@ -477,7 +477,7 @@ def seed_dbm(
     n_h: int | sp.Symbol | None = None,
     n_s: int | sp.Symbol | None = None,
 ) -> EnergyModel:
-    """The seed's three-layer DBM (MATH.md section 2), abstract sizes by default::
+    """The seed's three-layer DBM (docs/marginalization.md, "Worked example"), abstract sizes by default::
 
         E(v, h, s) = -a^T v - b^T h - c^T s + 1/2 h^T h + 1/2 s^T s - v^T W h - h^T U s
 

@@ -1,6 +1,6 @@
 """Real-space block RG: exact renormalized hamiltonians, the cumulant expansion, information.
 
-Convention (kept throughout symrg, MATH.md section 5): fine spins are ``x``, coarse spins
+Convention (kept throughout symrg, docs/conventions.md, "Block RG"): fine spins are ``x``, coarse spins
 are ``h``; the fine model has ``p(x) ∝ exp(-K(x))``, blocks ``x_j`` carry one coarse spin
 ``h_j`` each, drawn from a rule ``p(h_j | x_j)`` (:mod:`symrg.rg.coarse`), and the
 renormalized hamiltonian is defined by
@@ -23,7 +23,7 @@ Two routes:
 
       -K'(h) = sum_j [log Z_0 + log p_0(h_j)] + sum_{n>=1} kappa_n(V | h) / n!,
 
-  which is MATH.md's ``-log Z_0 - sum_j log p_0(h_j) - sum_n (-1)^n C_n(h) / n!`` with
+  which is docs/block_rg.md's ``-log Z_0 - sum_j log p_0(h_j) - sum_n (-1)^n C_n(h) / n!`` with
   ``C_n`` the cumulants of ``K_1 = -V`` under ``p_0(x | h) = prod_j p_0(x_j | h_j)``.
   Because the blocks are independent under ``p_0``, ``kappa_n`` is a sum of joint
   cumulants of connected clusters of ``n`` terms; the engine enumerates the clusters
@@ -634,7 +634,7 @@ def cumulant_rg(
     targets : sequence of block-coordinate sets
         Further coarse couplings to compute (found in ``coefficients``).
     perturb_fields : bool
-        Put single-site fields in the perturbation (MATH.md section 7; default) or in
+        Put single-site fields in the perturbation (docs/block_rg.md, Niemeijer-van Leeuwen; default) or in
         the block hamiltonian ``K_0``.
 
     Raises

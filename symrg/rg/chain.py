@@ -1,7 +1,7 @@
 """Decimation of one-dimensional chains, derived by summing the removed units.
 
-The chain has the weight ``exp(sum over bonds [g + K s s' + (h/2)(s + s')])`` (MATH.md
-section 6): a constant ``g`` per bond, the field split over the two bonds of each site.
+The chain has the weight ``exp(sum over bonds [g + K s s' + (h/2)(s + s')])`` (docs/recursions.md,
+"Decimation of the Ising chain"): a constant ``g`` per bond, the field split over the two bonds of each site.
 The bond weight is the transfer matrix ``T_{s s'} = exp(g + K s s' + h/2 (s + s'))``.
 
 :func:`decimate_chain` keeps one unit in ``b`` and sums the ``b - 1`` units between two

@@ -1,6 +1,6 @@
 """Coarse-graining rules: conditionals ``p(h_j | x_j)`` of a coarse spin given its block.
 
-symrg's convention (MATH.md section 5): fine spins are ``x``, coarse spins are ``h``, both
+symrg's convention (docs/conventions.md, "Block RG"): fine spins are ``x``, coarse spins are ``h``, both
 Ising (``±1``).  A rule gives, for every configuration of a block of ``n`` fine spins,
 the probability ``p(h = +1 | x)``; ``p(h = -1 | x) = 1 - p(h = +1 | x)``.  Block
 configurations are indexed in the bit order of :mod:`symrg.engine.multilinear` (configuration

@@ -1,4 +1,4 @@
-"""Lattices, interactions and block partitions for real-space RG (MATH.md sections 5 and 7).
+"""Lattices, interactions and block partitions for real-space RG (docs/block_rg.md).
 
 A :class:`Lattice` is a Bravais lattice given by exact primitive vectors (chain, square,
 triangular), either infinite (``shape=None``, used by the cumulant expansion) or a finite

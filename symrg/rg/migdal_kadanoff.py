@@ -1,4 +1,4 @@
-"""Migdal-Kadanoff bond-moving RG for Ising models in d dimensions (MATH.md section 7).
+"""Migdal-Kadanoff bond-moving RG for Ising models in d dimensions (docs/recursions.md, "Migdal-Kadanoff").
 
 One step with scale factor ``b``: move the bonds of each ``b^d`` cell onto chains
 (``K -> b^(d-1) K``, and the constant per bond likewise), then decimate the chains

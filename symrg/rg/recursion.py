@@ -1,4 +1,4 @@
-"""Recursion maps of couplings and their flow analysis (MATH.md section 8).
+"""Recursion maps of couplings and their flow analysis (docs/recursions.md, "Linearization and exponents").
 
 A :class:`RecursionMap` holds a map ``g -> g'(g)`` of couplings with a scale factor
 ``b`` (a number, or a symbol when the map is known for general ``b``), optionally
