@@ -15,7 +15,8 @@ for Bernoulli survivors the coefficient of ``prod_{i in S} v_i`` at order n is
 the exact ones (Möbius / Walsh, :mod:`symrg.engine.multilinear`).  The series converges when
 every ``|t_j|`` stays below the distance from ``theta_j`` to the nearest complex zero of
 the partition function: ``sqrt(theta^2 + pi^2)`` (Bernoulli), ``sqrt(theta^2 + pi^2/4)``
-(spin).
+(spin); each unit kind gives it (``UnitKind.convergence_radius``), and a kind whose radius
+is unknown records no condition.
 
 Examples
 --------
@@ -44,7 +45,6 @@ from symrg.engine.multilinear import exact_couplings as _numeric_exact
 from symrg.engine.multilinear import symbolic_couplings
 from symrg.model import services
 from symrg.model.expressions import _explicit_argument, explicit_block
-from symrg.model.units import Bernoulli, Spin
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
@@ -117,8 +117,8 @@ class CumulantSeries:
 
 
 def _binary_kind_of(model: EnergyModel):
-    kinds = {type(l.kind) for l in model.layers}
-    if len(kinds) != 1 or not issubclass(next(iter(kinds)), (Bernoulli, Spin)):
+    kinds = {l.kind for l in model.layers}
+    if len(kinds) != 1 or next(iter(kinds)).multilinear_basis is None:
         raise ModelError(
             "exact multilinear couplings need survivors that are all Bernoulli or all spins; "
             f"this model has {[f'{l.name}: {l.kind.name}' for l in model.layers]}"
@@ -148,7 +148,7 @@ def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int)
     rule = {}
     for l in model.layers:
         for u in l.states:
-            rule[u] = "union" if isinstance(l.kind, Bernoulli) else "xor" if isinstance(l.kind, Spin) else None
+            rule[u] = {"mobius": "union", "walsh": "xor"}.get(l.kind.multilinear_basis)
     if any(r is None for r in rule.values()):
         power = sp.S.One
         for _ in range(order):
@@ -182,11 +182,9 @@ def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int)
 
 
 def _radius(kind, theta: sp.Expr) -> sp.Expr | None:
-    if isinstance(kind, Bernoulli):
-        return sp.sqrt(theta**2 + sp.pi**2)
-    if isinstance(kind, Spin):
-        return sp.sqrt(theta**2 + sp.pi**2 / 4)
-    return None
+    # the kind knows it (closed form or nearest zero of its partition function); None: unknown
+    r = kind.convergence_radius(theta)
+    return None if r is None or r == sp.oo else r
 
 
 def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
@@ -255,10 +253,10 @@ def _values_of(model, unit):
 
 def _index_formula(model: EnergyModel, order: int) -> str:
     reductions = {
-        Bernoulli: r"v_i^2 = v_i:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,S\to\mathbb{N}_{\ge 1},\,|m| = n} \frac{n!}{\prod_{i\in S} m_i!} \prod_{i\in S} W_{ij}^{m_i}",
-        Spin: r"s_i^2 = 1:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,|m| = n,\; m_i \text{ odd} \Leftrightarrow i\in S} \frac{n!}{\prod_i m_i!} \prod_i W_{ij}^{m_i}",
+        "mobius": r"v_i^2 = v_i:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,S\to\mathbb{N}_{\ge 1},\,|m| = n} \frac{n!}{\prod_{i\in S} m_i!} \prod_{i\in S} W_{ij}^{m_i}",
+        "walsh": r"s_i^2 = 1:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,|m| = n,\; m_i \text{ odd} \Leftrightarrow i\in S} \frac{n!}{\prod_i m_i!} \prod_i W_{ij}^{m_i}",
     }
-    kinds = {type(t.kind) for t in model.terms if isinstance(t, LogPartitionTerm)}
+    kinds = {t.kind.multilinear_basis for t in model.terms if isinstance(t, LogPartitionTerm)}
     red = [reductions[k] for k in kinds if k in reductions]
     head = (
         rf"H(x) \approx H_0(x) - \sum_j A(\theta_j) - \sum_{{n=1}}^{{{order}}} \sum_{{i_1 \ldots i_n}} J^{{(n)}}_{{i_1 \ldots i_n}} x_{{i_1}} \cdots x_{{i_n}},"
