@@ -49,7 +49,6 @@ from symrg.model.energy import (
     Step,
 )
 from symrg.model.expressions import explicit_block, term_expression
-from symrg.model.units import Bernoulli, Gaussian, Spin
 
 __all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
 
@@ -184,7 +183,7 @@ def _marginalize_one(model: EnergyModel, name: str, max_configurations: int) -> 
     for t in model.terms_with(name):
         if isinstance(t, GaussianTerm):
             model = fold(model, t)
-    if isinstance(lay.kind, Gaussian):
+    if lay.kind.is_gaussian:
         bad = model.terms_with(name)
         if bad:
             raise ModelError(
@@ -241,7 +240,8 @@ def _closed_form_possible(model: EnergyModel, name: str) -> bool:
     q = model.quadratic.get(name)
     if q is None or is_zero_matrix(q):
         return True
-    return isinstance(model.layer(name).kind, (Bernoulli, Spin)) and _diagonal_only(model, q)
+    # a diagonal self-energy folds into the field and constant when x^2 = s x + p on the support
+    return model.layer(name).kind.square_reduction() is not None and _diagonal_only(model, q)
 
 
 def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
@@ -251,16 +251,15 @@ def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
     const = model.constant
     q = model.quadratic.get(name)
     if q is not None and not is_zero_matrix(q):
-        # v^2 = v folds the diagonal into the field; s^2 = 1 into the constant
-        if isinstance(kind, Bernoulli):
-            theta = _add(theta, -DiagonalOf(q) / 2)
-        else:
-            const += sp.Trace(q) / 2
+        # x^2 = s x + p on the support (v^2 = v, s^2 = 1): the diagonal goes into field and constant
+        s, p = kind.square_reduction()
+        if s != 0:
+            theta = _add(theta, -s * DiagonalOf(q) / 2)
+        if p != 0:
+            const += p * sp.Trace(q) / 2
     weights = _weights_into(model, name)
     term = LogPartitionTerm(name, kind, lay.size, theta, weights)
-    fn = {Bernoulli: r"$\log(1 + e^\eta)$ (softplus)", Spin: r"$\log(2 \cosh \eta)$"}.get(
-        type(kind), r"$\log \sum_k e^{\eta x_k}$"
-    )
+    fn = kind.log_partition_description()
     step = Step(
         name,
         "closed-form sum",
