@@ -34,7 +34,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 import sympy as sp
 
-from symrg.model.units import Bernoulli, Spin, UnitKind, unit_kind
+from symrg.model.units import UnitKind, unit_kind
 
 __all__ = [
     "MAX_TRANSFORM_UNITS",
@@ -79,7 +79,7 @@ def _n_from_length(length: int, limit: int = MAX_TRANSFORM_UNITS) -> int:
 
 def _binary_kind(kind: KindLike) -> UnitKind:
     kind = unit_kind(kind)
-    if not isinstance(kind, (Bernoulli, Spin)):
+    if kind.multilinear_basis is None:
         raise ValueError(
             f"multilinear couplings are defined here for Bernoulli or Spin units, got {kind!r}"
         )
@@ -107,7 +107,7 @@ def configurations(n: int, kind: KindLike = "bernoulli", dtype: Any = np.int8) -
     nbytes = max(1, (n + 7) // 8)
     k = np.arange(1 << n, dtype="<u8").view(np.uint8).reshape(-1, 8)[:, :nbytes]
     bits = np.unpackbits(k, axis=1, bitorder="little")[:, :n]
-    if isinstance(kind, Spin):
+    if kind.multilinear_basis == "walsh":
         out = bits.astype(dtype)
         out *= 2
         out -= 1
@@ -253,7 +253,7 @@ def exact_couplings(
         inplace = False
         if n is not None and values.shape[-1] != (1 << int(n)):
             raise ValueError(f"energy has {values.shape[-1]} values, expected 2**{n} = {1 << int(n)}")
-    if isinstance(kind, Spin):
+    if kind.multilinear_basis == "walsh":
         return walsh_transform(values, inplace=inplace)
     return mobius_transform(values, inplace=inplace)
 
@@ -267,7 +267,7 @@ def energy_from_couplings(couplings: Any, kind: KindLike = "bernoulli") -> np.nd
     array([0., 1., 2., 5.])
     """
     kind = _binary_kind(kind)
-    if isinstance(kind, Spin):
+    if kind.multilinear_basis == "walsh":
         return inverse_walsh_transform(couplings)
     return zeta_transform(couplings)
 
@@ -365,7 +365,7 @@ def symbolic_couplings(
     a = np.empty(1 << n, dtype=object)
     for k in range(1 << n):
         a[k] = H.xreplace({u: vals[(k >> i) & 1] for i, u in enumerate(units)})
-    c = walsh_transform(a, inplace=True) if isinstance(kind, Spin) else mobius_transform(a, inplace=True)
+    c = walsh_transform(a, inplace=True) if kind.multilinear_basis == "walsh" else mobius_transform(a, inplace=True)
     out = {}
     for k in range(1 << n):
         e = sp.sympify(c[k])
