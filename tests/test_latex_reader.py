@@ -1,0 +1,201 @@
+"""The paper-notation LaTeX reader and hand-typed sympy syntax: what they read, and where they point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from symrg.errors import ClaimError
+from symrg.model.energy import seed_dbm
+from symrg.verify.latex_reader import (
+    HOSTILE_COMMANDS,
+    name_key,
+    normalize_sympy_syntax,
+    read_equations,
+    read_latex,
+    sympy_syntax_tree,
+)
+from symrg.verify.parsing import Namespace, parse_claim, parse_sympy
+
+DATA = Path(__file__).resolve().parent / "data" / "claims"
+
+K, h, x, y, a, b, g = sp.symbols("K h x y a b g", real=True)
+Kp = sp.Symbol("K'", real=True)
+cp, cm = sp.cosh(2 * K + h), sp.cosh(2 * K - h)
+
+# (LaTeX as papers write it, the same formula built directly with sympy constructors)
+READS = [
+    (r"\cosh^2 h", sp.cosh(h) ** 2),
+    (r"\ln^2 x", sp.log(x) ** 2),
+    (r"\cosh^{2}(h) - \sinh^{2}h", sp.cosh(h) ** 2 - sp.sinh(h) ** 2),
+    (r"\ln x + \log y", sp.log(x) + sp.log(y)),
+    (r"\exp(x) \tanh y", sp.exp(x) * sp.tanh(y)),
+    (r"\operatorname{artanh} x + \operatorname{sech}(y)", sp.atanh(x) + sp.sech(y)),
+    (r"\mathrm{arctanh}\,x", sp.atanh(x)),
+    (r"\tanh^{-1} x", sp.atanh(x)),
+    (r"\frac{1}{4} + \tfrac{1}{2} + \dfrac{x}{3}", sp.Rational(3, 4) + x / 3),
+    (r"\frac14 x + \frac\pi2", x / 4 + sp.pi / 2),
+    (r"\sqrt[3]{x} + \sqrt{y} + \sqrt2", x ** sp.Rational(1, 3) + sp.sqrt(y) + sp.sqrt(2)),
+    (r"\left( x + y \right)\left[ x - y \right]", (x + y) * (x - y)),
+    (r"\bigl( x + y \bigr) \Big[ x - y \Big] \biggl\{ 2 \biggr\}", 2 * (x + y) * (x - y)),
+    (r"a \cdot b \times 2 * x", 2 * a * b * x),
+    (r"2K + K h", 2 * K + K * h),
+    (r"2\cosh 2K", 2 * sp.cosh(2 * K)),
+    (r"2\cosh(2K)\sinh 2K", 2 * sp.cosh(2 * K) * sp.sinh(2 * K)),
+    (r"\log 2\pi", sp.log(2 * sp.pi)),
+    (r"\ln\cosh 2K", sp.log(sp.cosh(2 * K))),
+    (r"\ln\frac{\cosh(2K+h)}{\cosh(2K-h)}", sp.log(cp / cm)),
+    (r"\log_2 x", sp.log(x) / sp.log(2)),
+    (r"K'", Kp),
+    (r"K^{\prime} + K^\prime", 2 * Kp),
+    (r"J_{ij} + K_0' + K_{0}^{\prime\prime}",
+     sp.Symbol("J_{ij}", real=True) + sp.Symbol("K_0'", real=True) + sp.Symbol("K_0''", real=True)),
+    (r"K' = \frac{1}{2}\ln\cosh 2K", sp.log(sp.cosh(2 * K)) / 2),
+    (r"h' = h + \tfrac12 \ln\frac{\cosh(2K+h)}{\cosh(2K-h)},", h + sp.log(cp / cm) / 2),
+    (r"$x + y$.", x + y),
+    (r"$$ x + y; $$", x + y),
+    (r"\[ x \, y \; a \quad b \]", x * y * a * b),
+    (r"\begin{equation} K' = 2K \label{eq:k} \end{equation}", 2 * K),
+    (r"\begin{align*} K' &= 2K . \nonumber \end{align*}", 2 * K),
+    ("a \u2212 b", a - b),
+    ("\u03b1 + \u03b2 \u00b7 \u03c0", sp.Symbol("alpha", real=True) + sp.Symbol("beta", real=True) * sp.pi),
+    (r"\alpha K'", sp.Symbol("alpha", real=True) * Kp),
+    (r"e^{x} + \mathrm{e}^{y} + \mathrm{e}", sp.exp(x) + sp.exp(y) + sp.E),
+    (r"|x| + 2\left|y\right| + \lvert a \rvert", sp.Abs(x) + 2 * sp.Abs(y) + sp.Abs(a)),
+    (r"\ln|x|", sp.log(sp.Abs(x))),
+    (r"\exp\left[-\beta J\right]", sp.exp(-sp.Symbol("beta", real=True) * sp.Symbol("J", real=True))),
+    (r"g' = 2g + \ln 2 + \tfrac14\ln\bigl[\cosh(2K+h)\cosh(2K-h)\cosh^2 h\bigr]",
+     2 * g + sp.log(2) + sp.log(cp * cm * sp.cosh(h) ** 2) / 4),
+    (r"\begin{pmatrix} a & b \\ x & y \end{pmatrix}^{T}", sp.ImmutableMatrix([[a, x], [b, y]])),
+    (r"\begin{vmatrix} a & b \\ x & y \end{vmatrix}", a * y - b * x),
+    ("K\u2032 = 2K\u00b2", 2 * K**2),
+]
+
+
+@pytest.mark.parametrize("text,expected", READS, ids=[t for t, _ in READS])
+def test_paper_notation_reads_as_written(text, expected):
+    got = read_latex(text)
+    if isinstance(expected, sp.MatrixBase):
+        assert sp.ImmutableMatrix(got) == expected
+    else:
+        assert sp.simplify(got - expected) == 0, (got, expected)
+        assert got == expected or sp.expand(got - expected) == 0
+
+
+def test_matrix_claims_keep_working_through_parse_claim():
+    ns = Namespace.from_model(seed_dbm())
+    ref = parse_claim("-a.T*v + log(det(1 - U*U.T))/2", ns)
+    assert read_latex(r"-a^{T} v + \tfrac{1}{2}\ln\det\bigl(I - U U^{\top}\bigr)", ns) == ref
+    assert read_latex(r"-a^{\mathsf{T}} v + \frac12\log\det\left(1 - U U^{T}\right),", ns) == ref
+
+
+def test_equations_of_an_align_environment_with_a_chain():
+    eqs = read_equations(r"""\begin{align}
+        K' &= \tfrac14 \ln\frac{\cosh(2K+h)\cosh(2K-h)}{\cosh^2 h} \\   % the coupling
+        &= \tfrac14\ln\cosh(2K+h) + \tfrac14\ln\cosh(2K-h) - \tfrac12\ln\cosh h, \\
+        \tanh K' &= \tanh^2 K .
+    \end{align}""")
+    assert [e.name for e in eqs] == ["K'", None]
+    assert len(eqs[0].sides) == 2 and sp.simplify(sp.expand_log(eqs[0].sides[0] - eqs[0].sides[1], force=True)) == 0
+    assert eqs[1].lhs == sp.tanh(Kp) and eqs[1].sides == (sp.tanh(K) ** 2,)
+    assert eqs[0].texts[1].startswith(r"\tfrac14\ln\cosh(2K+h)")
+
+
+def test_result_names_match_however_they_are_spelled():
+    assert name_key(r"K^{\prime}") == name_key("K'") == name_key("K\u2032") == "K'"
+    assert name_key(r"H(\mathbf{v})") == "H(v)" and name_key(r"\beta(u)") == "beta(u)"
+    eqs = read_equations(r"H(v) = x \\ \beta(u) = u\ln u \\ K_0^{\prime} = 1")
+    assert [e.name for e in eqs] == ["H(v)", "beta(u)", "K_0'"]
+
+
+def test_a_strict_namespace_still_refuses_unknown_names_with_a_position():
+    ns = Namespace.from_expressions([K, h], strict=True)
+    with pytest.raises(ClaimError, match="unknown name 'q'") as e:
+        read_latex(r"\cosh 2K + q", ns)
+    assert e.value.position == 11
+    with pytest.raises(ClaimError, match=r"unknown name 'e' \(write \\mathrm\{e\}"):
+        read_latex("2e", ns)
+
+
+def _caret_corpus(path: Path) -> list[tuple[str, int]]:
+    entries = []
+    for block in path.read_text().split("\n\n"):
+        lines = [ln for ln in block.split("\n") if not ln.startswith("#") and ln != ""]
+        if not lines:
+            continue
+        assert len(lines) == 2 and lines[1].strip() == "^", block
+        entries.append((lines[0], lines[1].index("^")))
+    return entries
+
+
+BAD_LATEX = _caret_corpus(DATA / "bad_latex.txt")
+BAD_SYMPY = _caret_corpus(DATA / "bad_sympy.txt")
+
+
+@pytest.mark.parametrize("text,pos", BAD_LATEX, ids=[t for t, _ in BAD_LATEX])
+def test_every_latex_error_points_at_its_position(text, pos):
+    with pytest.raises(ClaimError) as e:
+        read_latex(text)
+    assert e.value.position == pos, str(e.value)
+    msg = str(e.value)
+    assert f"(position {pos})" in msg
+    line, mark = msg.splitlines()[-2:]
+    assert line.strip() == text.strip() and mark.index("^") - 2 == pos
+
+
+@pytest.mark.parametrize("text,pos", BAD_SYMPY, ids=[t for t, _ in BAD_SYMPY])
+def test_every_sympy_syntax_error_points_at_its_position(text, pos):
+    with pytest.raises(ClaimError) as e:
+        sympy_syntax_tree(text, Namespace())
+    assert e.value.position == pos, str(e.value)
+    assert str(e.value).splitlines()[-1].index("^") - 2 == pos
+
+
+def test_the_bad_input_corpora_are_not_trivial():
+    assert len(BAD_LATEX) >= 24 and len(BAD_SYMPY) >= 10
+
+
+@pytest.mark.parametrize("cmd", ["input", "include", "def", "csname", "catcode", "write", "immediate", "newcommand", "let"])
+def test_hostile_latex_commands_are_refused_by_name(cmd, tmp_path):
+    canary = tmp_path / "CANARY"
+    assert cmd in HOSTILE_COMMANDS
+    for text in (rf"\{cmd}{{{canary}}}", rf"K' = \frac14 \{cmd} x", rf"\begin{{equation}} x + \{cmd}\y \end{{equation}}"):
+        with pytest.raises(ClaimError, match=rf"\\{cmd} is refused") as e:
+            read_latex(text)
+        assert e.value.position == text.index("\\" + cmd)
+        with pytest.raises(ClaimError):
+            read_equations(text)
+    assert not canary.exists()
+
+
+SYMPY_TYPED = [
+    ("2K", 2 * K),
+    ("2 cosh(K) sinh(K)", 2 * sp.cosh(K) * sp.sinh(K)),
+    ("K h + (a + b)(a - b)", K * h + (a + b) * (a - b)),
+    ("2K'", 2 * Kp),
+    ("K' = log(cosh(2K))/2", sp.log(sp.cosh(2 * K)) / 2),
+    ("x \u2212 1", x - 1),
+    ("\u03b1*x", sp.Symbol("alpha", real=True) * x),
+    ("K'^2 + x^2", Kp**2 + x**2),
+    ("1e-3*x", x / 1000),
+]
+
+
+@pytest.mark.parametrize("text,expected", SYMPY_TYPED, ids=[t for t, _ in SYMPY_TYPED])
+def test_sympy_syntax_as_people_type_it(text, expected):
+    tree, ns = sympy_syntax_tree(text, Namespace())
+    from symrg.verify.parsing import _AstBuilder
+
+    b = _AstBuilder(ns)
+    b.check(tree)
+    assert sp.expand(b.build(tree) - expected) == 0
+
+
+def test_normalizing_keeps_strings_as_strings():
+    # quotes that open strings are left alone, so the whitelist refuses the literal
+    assert normalize_sympy_syntax("log('x')")[0] == "log('x')"
+    assert normalize_sympy_syntax("b'bytes'")[0] == "b'bytes'"
+    with pytest.raises(ClaimError, match="literal"):
+        parse_sympy("b'bytes'")
