@@ -23,6 +23,7 @@ import numpy as np
 
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.output.numeric import ConditionError, lambdify
+from symrg.verify.sampling import random_matrix
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 
@@ -67,25 +68,35 @@ class CrossCheck:
 def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict | None = None, scale: float = 0.5) -> dict:
     """Random values for every parameter of ``model`` (its original's parameters).
 
-    Couplings are drawn with entries ``N(0, scale^2 / n)`` so that Gaussian layers
-    usually stay normalizable; user-supplied precision parameters get a random
-    positive-definite matrix.  Abstract sizes take values from ``sizes``.
+    The values follow :func:`symrg.verify.sampling.random_matrix`, the rule
+    :func:`symrg.verify.verdict.verify` samples with: named precisions (explicit or
+    abstract) get a symmetric positive-definite matrix, biases ``N(0, 1)`` entries,
+    couplings entries ``N(0, scale^2 / n)`` so that Gaussian layers usually stay
+    normalizable.  Abstract sizes take values from ``sizes``.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> from symrg.model.energy import energy_model
+    >>> n, k = sp.symbols("n k", integer=True, positive=True)
+    >>> m = energy_model([("v", k, "spin"), ("h", n, "gaussian")], [("v", "h")], precisions={"h": "P"})
+    >>> P = random_parameters(m, np.random.default_rng(0), {n: 3, k: 2})["P"]
+    >>> P.shape, bool(np.array_equal(P, P.T))
+    ((3, 3), True)
     """
     out = {}
     biases = set(model.biases.values())
+    precisions = set(model.quadratic.values())
     for p in model.params.values():
         if not p.auto:
             continue
-        r, c = p.symbol.shape
-        r = int(r) if not hasattr(r, "free_symbols") or not r.free_symbols else int(sizes[r])
-        c = int(c) if not hasattr(c, "free_symbols") or not c.free_symbols else int(sizes[c])
-        if r == c and r > 1 and p.value is not None and p.value == p.value.T:
-            a = rng.normal(size=(r, r)) * 0.3
-            out[p.name] = np.eye(r) * 1.5 + a @ a.T / r
+        r, c = (int(d) if not getattr(d, "free_symbols", None) else int(sizes[d]) for d in p.symbol.shape)
+        if p.symbol in precisions:
+            out[p.name] = random_matrix(rng, r, c, "precision", scale)
         elif c == 1 and p.symbol in biases:
-            out[p.name] = rng.normal(size=r) * scale
+            out[p.name] = random_matrix(rng, r, c, "vector", scale).ravel()
         else:
-            out[p.name] = rng.normal(size=(r, c)) * scale / np.sqrt(max(r, c))
+            out[p.name] = random_matrix(rng, r, c, "matrix", scale)
     return out
 
 

@@ -42,6 +42,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.verify.parsing import Namespace, match_names, parse_claim
+from symrg.verify.sampling import random_matrix
 from symrg.errors import VerifyError
 
 __all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
@@ -462,12 +463,10 @@ class _Sampler:
             if support is None:
                 return rng.normal(size=(rows, cols))
             return rng.choice(np.array([float(v) for v in support]), size=(rows, cols))
-        if m in self.ctx.spd and rows == cols:
-            a = rng.normal(size=(rows, rows)) * scale / np.sqrt(rows)
-            return np.eye(rows) + a @ a.T
-        if m.shape[1] == 1 or m.shape[0] == 1:  # a vector (bias), whatever the sizes drawn
-            return rng.normal(size=(rows, cols))
-        return rng.normal(size=(rows, cols)) * scale / np.sqrt(max(rows, cols))
+        # a vector (bias) is one whatever the sizes drawn; one sampler with crosscheck
+        vector = m.shape[1] == 1 or m.shape[0] == 1
+        role = "precision" if m in self.ctx.spd and rows == cols else "vector" if vector else "matrix"
+        return random_matrix(rng, rows, cols, role, scale)
 
     def _scalar(self, s: sp.Symbol, scale: float) -> Any:
         rng = self.rng
