@@ -18,7 +18,6 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from symrg.errors import ModelError
 from symrg.model.exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
 from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm
-from symrg.model.units import Bernoulli, Spin
 
 __all__ = [
     "MAX_EXPLICIT_ENTRIES",
@@ -137,11 +136,8 @@ def _bilinear(x, m, y) -> sp.Expr:
 
 
 def _term_kind_symbol(kind) -> sp.Symbol:
-    if isinstance(kind, Bernoulli):
-        return sp.Symbol("softplus")
-    if isinstance(kind, Spin):
-        return sp.Symbol("logcosh")
-    return sp.Symbol("A")
+    # the kind's short name of A (softplus, logcosh, or A): selects the printed form
+    return sp.Symbol(kind.partition_label)
 
 
 def energy_pieces(model, scalar: bool | None = None) -> list[sp.Expr]:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from symrg.model.units import kind_for_label
+
 __all__ = ["MatScalar", "SumLogPartition", "is_zero_matrix", "explicit_entries", "scaled_identity_factor"]
 
 
@@ -64,8 +66,9 @@ class MatScalar(sp.Function):
 class SumLogPartition(sp.Function):
     """``sum_j A(eta_j)`` for the entries ``eta_j`` of a column-vector expression.
 
-    Arguments: the vector expression and a :class:`sympy.Symbol` naming the kind
-    (``softplus``, ``logcosh`` or ``logsumexp``), which selects the printed form.
+    Arguments: the vector expression and a :class:`sympy.Symbol` naming the kind (its
+    ``partition_label``: ``softplus``, ``logcosh``, ``A``, or a user kind's label), which
+    selects the printed form.
     """
 
     nargs = 2
@@ -78,10 +81,8 @@ class SumLogPartition(sp.Function):
             inner = rf"\left({inner}\right)"
         entry = rf"{inner}_{{j}}"
         n = printer._print(vec.shape[0])
-        body = {
-            "softplus": rf"\log\left(1 + e^{{{entry}}}\right)",
-            "logcosh": rf"\log\left(2 \cosh {entry}\right)",
-        }.get(str(kind), rf"A\left({entry}\right)")
+        known = kind_for_label(str(kind))  # the kind registered under this label prints its own A
+        body = known.log_partition_latex(entry) if known is not None else rf"A\left({entry}\right)"
         s = rf"\sum_{{j=1}}^{{{n}}} {body}"
         return rf"\left({s}\right)^{{{exp}}}" if exp is not None else s
 
