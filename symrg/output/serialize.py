@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ from symrg.model.energy import (
     Param,
     Step,
 )
-from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, UnitKind
-from symrg.errors import SerializeError
+from symrg.model.units import UnitKind, kind_class
+from symrg.errors import ModelError, SerializeError
 
 __all__ = ["dumps", "loads", "save", "load", "models_equal", "SerializeError", "FORMAT", "VERSION"]
 
@@ -235,28 +236,36 @@ class _Reader:
 
 
 def _kind(w: _Writer, k: UnitKind) -> dict:
-    if isinstance(k, Bernoulli):
-        return {"type": "Bernoulli"}
-    if isinstance(k, Spin):
-        return {"type": "Spin"}
-    if isinstance(k, Discrete):
-        return {"type": "Discrete", "values": [w.add(v) for v in k.values]}
-    if isinstance(k, Gaussian):
-        return {"type": "Gaussian", "precision": w.add(k.precision)}
-    raise SerializeError(f"cannot save the unit kind {k!r}")
+    # the kind's registry name and the constructor arguments it reports (tuples become lists)
+    if not isinstance(k, UnitKind):
+        raise SerializeError(f"cannot save the unit kind {k!r}")
+    out: dict = {"type": k.registry_name}
+    for name, value in k.arguments().items():
+        out[name] = [w.add(v) for v in value] if isinstance(value, tuple) else w.add(value)
+    return out
 
 
 def _read_kind(r: _Reader, d: Any) -> UnitKind:
+    # only registered UnitKind classes are built, with already validated sympy arguments
     t = d.get("type") if isinstance(d, dict) else None
-    if t == "Bernoulli":
-        return Bernoulli()
-    if t == "Spin":
-        return Spin()
-    if t == "Discrete":
-        return Discrete(tuple(r.get(i) for i in d["values"]))
-    if t == "Gaussian":
-        return Gaussian(r.get(d["precision"]))
-    raise _bad(f"unknown unit kind {d!r}")
+    try:
+        cls = kind_class(t) if isinstance(t, str) else None
+    except ModelError:
+        cls = None
+    if cls is None:
+        raise _bad(f"unknown unit kind {d!r}")
+    allowed = {f.name for f in dataclasses.fields(cls) if f.init and f.compare}
+    args = {}
+    for name, value in d.items():
+        if name == "type":
+            continue
+        if name not in allowed:
+            raise _bad(f"unit kind {t}: unknown argument {name!r}")
+        args[name] = tuple(r.get(i) for i in value) if isinstance(value, list) else r.get(value)
+    try:
+        return cls(**args)
+    except (ModelError, TypeError, ValueError) as e:
+        raise _bad(f"unit kind {t}: {e}") from None
 
 
 def _opt(w: _Writer, e: Any) -> int | None:
