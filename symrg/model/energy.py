@@ -41,6 +41,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.model import services
 from symrg.model.exprs import scaled_identity_factor
+from symrg.model.naming import entry_name
 from symrg.model.expressions import energy_expression
 from symrg.model.terms import (
     Condition,
@@ -261,12 +262,6 @@ class EnergyModel:
 # --------------------------------------------------------------------------------------
 
 
-def _entry_name(base: str, idx: Sequence[int], dims: Sequence[int | sp.Symbol]) -> str:
-    wide = any(isinstance(d, int) and d >= 10 for d in dims)
-    sep = "," if wide else ""
-    return f"{base}_{{{sep.join(str(i + 1) for i in idx)}}}" if len(idx) > 1 else f"{base}_{idx[0] + 1}"
-
-
 def _make_param(name: str, rows, cols, value=None, explicit: bool = True, vector: bool = False) -> Param:
     """A named parameter of shape rows x cols; ``value`` is user data or None (auto)."""
     sym = sp.MatrixSymbol(name, rows, cols)
@@ -280,9 +275,9 @@ def _make_param(name: str, rows, cols, value=None, explicit: bool = True, vector
     if not explicit:
         return Param(sym, None, auto=True)
     if vector:
-        entries = [[sp.Symbol(_entry_name(name, (i,), (rows,)), real=True)] for i in range(rows)]
+        entries = [[sp.Symbol(entry_name(name, (i,), (rows,)), real=True)] for i in range(rows)]
     else:
-        entries = [[sp.Symbol(_entry_name(name, (i, j), (rows, cols)), real=True) for j in range(cols)] for i in range(rows)]
+        entries = [[sp.Symbol(entry_name(name, (i, j), (rows, cols)), real=True) for j in range(cols)] for i in range(rows)]
     return Param(sym, sp.ImmutableMatrix(entries), auto=True)
 
 

@@ -21,6 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from symrg.model.expressions import energy_pieces
+from symrg.model.naming import entry_subscript
 
 __all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text"]
 
@@ -44,9 +45,7 @@ def _ordered_sum(printer, expr, paren) -> str:
 
 def _entry_index(expr) -> str:
     """1-based indices of a matrix entry, as in the parameters' names (``C_{12}``, ``C_{1,12}``)."""
-    i, j = expr.i + 1, expr.j + 1
-    wide = any(isinstance(d, (int, sp.Integer)) and int(d) >= 10 for d in expr.parent.shape)
-    return f"{i},{j}" if wide else f"{i}{j}"
+    return entry_subscript((expr.i, expr.j), expr.parent.shape)
 
 
 class _Latex(LatexPrinter):

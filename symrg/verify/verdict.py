@@ -43,6 +43,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.verify.parsing import Namespace, match_names, parse_claim
 from symrg.verify.sampling import random_matrix
+from symrg.model.naming import entry_names
 from symrg.errors import VerifyError
 
 __all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
@@ -209,15 +210,7 @@ def _atoms(exprs: Sequence[Any]) -> tuple[set, set]:
 
 def _entry_names(m: sp.MatrixSymbol, rows: int, cols: int) -> dict[str, tuple[int, int]]:
     """symrg's names of the explicit entries of ``m`` (``W_{12}``, ``W_{1,12}``, ``a_1``)."""
-    wide = rows >= 10 or cols >= 10
-    out = {}
-    for i in range(rows):
-        for j in range(cols):
-            if cols == 1:
-                out[f"{m.name}_{i + 1}"] = (i, j)
-            else:
-                out[f"{m.name}_{{{i + 1}{',' if wide else ''}{j + 1}}}"] = (i, j)
-    return out
+    return entry_names(m.name, rows, cols)
 
 
 # --------------------------------------------------------------------------------------
