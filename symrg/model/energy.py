@@ -53,7 +53,7 @@ from symrg.model.terms import (
     Param,
     Step,
 )
-from symrg.model.units import Gaussian, UnitKind
+from symrg.model.units import UnitKind
 from symrg.errors import ModelError
 
 __all__ = [
@@ -374,10 +374,10 @@ def energy_model(
     out_quad: dict[str, MatrixExpr] = {}
     prec_spec = dict(precisions or {})
     for k in prec_spec:
-        if not isinstance(known(k).kind, Gaussian):
+        if not known(k).kind.is_gaussian:
             raise ModelError(f"layer {k!r} is {known(k).kind.name}; only Gaussian layers take a precision")
     for l in lays:
-        if not isinstance(l.kind, Gaussian):
+        if not l.kind.is_gaussian:
             continue
         spec = prec_spec.get(l.name, None)
         if spec is None:

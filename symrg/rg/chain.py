@@ -319,7 +319,7 @@ def decimate_chain(
     'h'
     """
     kind = unit_kind(units)
-    if not isinstance(kind, Discrete):
+    if not kind.is_discrete:
         raise ValueError(f"units must be a finite discrete kind (e.g. 'spin' or Discrete(values)), got {kind!r}")
     b = _validate_b(b)
     present = _validate_names(couplings, "couplings", COUPLING_NAMES)
@@ -421,7 +421,7 @@ def transfer_matrix_log_z(units: Any, K: float, h: float = 0.0, dps: int = 30) -
     0.81326168751822...
     """
     kind = unit_kind(units)
-    if not isinstance(kind, Discrete):
+    if not kind.is_discrete:
         raise ValueError(f"units must be a finite discrete kind, got {kind!r}")
     with mpmath.workdps(dps + 10):
         xs = [mpmath.mpf(sp.N(v, dps + 10)) for v in kind.values]
