@@ -32,6 +32,7 @@ from symrg.errors import ConditionError, ModelError, SymrgError
 from symrg.model import services as _services
 from symrg.model.energy import EnergyModel, dbm, energy_model, rbm, seed_dbm
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin
+from symrg.output import codegen as _codegen
 from symrg.output import printing as _printing
 from symrg.output.document import Derivation
 from symrg.output.export import write_module
@@ -55,6 +56,7 @@ _services.install(
     energy_text=_printing.energy_text,
     marginalize=marginalize,
     lambdify=lambdify,
+    compile_scalars=_codegen.compile_scalars,
 )
 
 try:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 __all__ = ["install", "get"]
 
 _SERVICES: dict[str, Callable[..., Any]] = {}
-_NAMES = ("latex", "text", "model_latex", "energy_latex", "energy_text", "marginalize", "lambdify")
+_NAMES = ("latex", "text", "model_latex", "energy_latex", "energy_text", "marginalize", "lambdify", "compile_scalars")
 
 
 def install(**implementations: Callable[..., Any]) -> None:

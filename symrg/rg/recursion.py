@@ -35,6 +35,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from symrg.model import services
+
 __all__ = [
     "RecursionMap",
     "FixedPoint",
@@ -526,7 +528,8 @@ class RecursionMap:
         if backend not in ("numpy", "mpmath"):
             raise ValueError(f"unknown backend {backend!r}; valid backends: numpy, mpmath")
         self._require_numeric("numeric evaluation")
-        fn = sp.lambdify(self.couplings, list(self.images), modules=backend)
+        # the one numeric code generator (symrg.output.codegen): stable log cosh, checked inputs
+        fn = services.get("compile_scalars")(self.couplings, list(self.images), backend)
 
         def call(*values: Any) -> tuple:
             vals = self.point(values)
@@ -549,12 +552,21 @@ class RecursionMap:
         """
         if not isinstance(steps, (int, np.integer)) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-        f = self.numeric(backend)
+        self._require_numeric("iteration")
+        compile_scalars = services.get("compile_scalars")
+        fimg = compile_scalars(self.couplings, list(self.images), backend, checked=False)
+
+        def f(*values: Any) -> tuple:
+            return fimg(*values)
+
         conv = float if backend == "numpy" else mpmath.mpf
         pt = tuple(conv(v) for v in self.point(start))
         gfun = None
         if self.constant is not None:
-            gfun = sp.lambdify(self.couplings + (self.constant,), self.constant_image, modules=backend)
+            gc = compile_scalars(self.couplings + (self.constant,), [self.constant_image], backend, checked=False)
+
+            def gfun(*values: Any) -> Any:
+                return gc(*values)[0]
         pts = [pt]
         consts = [conv(constant)] if gfun is not None else None
         with np.errstate(over="ignore", invalid="ignore"):

@@ -40,6 +40,7 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
+from symrg.output import codegen as _codegen
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.verify.parsing import Namespace, match_names, parse_claim
 from symrg.verify.sampling import random_matrix
@@ -222,148 +223,22 @@ class _Undefined(Exception):
     """An expression cannot be evaluated at a point (shape mismatch, singular matrix...)."""
 
 
-_NP_FUNCS = {
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh,
-    "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
-    "Abs": np.abs, "sign": np.sign, "re": np.real, "im": np.imag, "sech": lambda x: 1 / np.cosh(x),
-    "csch": lambda x: 1 / np.sinh(x), "coth": lambda x: 1 / np.tanh(x), "sqrt": np.sqrt,
-    "_softplus": lambda x: np.logaddexp(0.0, x) if np.isrealobj(x) else np.log(1 + np.exp(x)),
-    "_logcosh2": lambda x: np.log(2 * np.cosh(x)),
-}
-
-
 class _Evaluator:
+    """Evaluate claims and results in complex numpy through the one code generator."""
+
     def __init__(self, env: dict, sizes: dict) -> None:
         self.env = env
         self.sizes = sizes
-        self.memo: dict = {}
-
-    def size(self, d: Any) -> int:
-        d = sp.sympify(d).xreplace(self.sizes)
-        if not d.is_Integer:
-            raise _Undefined(f"size {d} is not determined")
-        return int(d)
 
     def __call__(self, e: Any) -> Any:
-        if isinstance(e, sp.MatrixBase):
-            return np.array([[self(e[i, j]) for j in range(e.cols)] for i in range(e.rows)], dtype=complex)
-        if e in self.env:
-            return self.env[e]
-        if e in self.memo:
-            return self.memo[e]
-        out = self._eval(e)
-        self.memo[e] = out
-        return out
-
-    def _eval(self, e: Any) -> Any:
-        if isinstance(e, MatrixElement):
-            parent = self(e.parent)
-            return parent[self.size(e.i), self.size(e.j)]
-        if e.is_Number or isinstance(e, sp.NumberSymbol) or e is sp.I:
-            return complex(e)
-        if isinstance(e, (sp.Symbol, sp.MatrixSymbol)):
-            raise _Undefined(f"no value for {e}")
-        if isinstance(e, sp.Add) and not isinstance(e, MatrixExpr):
-            return sum((self(a) for a in e.args), start=0j)
-        if isinstance(e, sp.Mul) and not isinstance(e, MatrixExpr):
-            out = 1 + 0j
-            for a in e.args:
-                out = out * self(a)
-            return out
-        if isinstance(e, sp.Pow) and not isinstance(e, MatrixExpr):
-            base, ex = self(e.base), self(e.exp)
-            if ex == -1 and base == 0:
-                raise _Undefined("division by zero")
-            return np.power(complex(base), complex(ex))
-        if isinstance(e, MatScalar):
-            m = self(e.args[0])
-            return complex(m[0, 0]) if np.ndim(m) == 2 else complex(m)
-        if isinstance(e, SumLogPartition):
-            eta = np.asarray(self(e.args[0]))[:, 0]
-            kind = str(e.args[1])
-            if kind == "softplus":
-                return complex(np.sum(np.log(1 + np.exp(eta))))
-            if kind == "logcosh":
-                return complex(np.sum(np.log(2 * np.cosh(eta))))
-            raise _Undefined(f"cannot evaluate the log-partition {kind!r} of an abstract layer")
-        if isinstance(e, sp.Identity):
-            return np.eye(self.size(e.rows), dtype=complex)
-        if isinstance(e, sp.ZeroMatrix):
-            return np.zeros((self.size(e.rows), self.size(e.cols)), dtype=complex)
-        if isinstance(e, sp.OneMatrix):
-            return np.ones((self.size(e.rows), self.size(e.cols)), dtype=complex)
-        if isinstance(e, sp.MatAdd):
-            vals = [self(a) for a in e.args]
-            shapes = {np.shape(v) for v in vals}
-            if len(shapes) > 1:
-                raise _Undefined(f"cannot add matrices of shapes {sorted(shapes)} in {e}")
-            return sum(vals[1:], start=vals[0])
-        if isinstance(e, sp.MatMul):
-            out: Any = None
-            scale = 1 + 0j
-            for a in e.args:
-                v = self(a)
-                if np.ndim(v) == 0:
-                    scale = scale * v
-                elif out is None:
-                    out = v
-                else:
-                    if out.shape[1] != v.shape[0]:
-                        raise _Undefined(f"cannot multiply a {out.shape[0]}x{out.shape[1]} by a {v.shape[0]}x{v.shape[1]} matrix in {e}")
-                    out = out @ v
-            return scale if out is None else scale * out
-        if isinstance(e, sp.Transpose):
-            return np.asarray(self(e.arg)).T
-        if isinstance(e, sp.Inverse):
-            m = self(e.arg)
-            self._square(m, e)
-            try:
-                return np.linalg.inv(m)
-            except np.linalg.LinAlgError:
-                raise _Undefined(f"{e.arg} is singular") from None
-        if isinstance(e, sp.MatPow):
-            m = self(e.base)
-            self._square(m, e)
-            k = int(e.exp)
-            try:
-                return np.linalg.matrix_power(m, k)
-            except np.linalg.LinAlgError:
-                raise _Undefined(f"{e.base} is singular") from None
-        if isinstance(e, sp.Determinant):
-            m = self(e.arg)
-            self._square(m, e)
-            return complex(np.linalg.det(m))
-        if isinstance(e, sp.Trace):
-            m = self(e.arg)
-            self._square(m, e)
-            return complex(np.trace(m))
-        if isinstance(e, DiagonalOf):
-            m = self(e.arg)
-            return np.diag(m).reshape(-1, 1)
-        if isinstance(e, sp.HadamardProduct):
-            vals = [self(a) for a in e.args]
-            out = vals[0]
-            for v in vals[1:]:
-                out = out * v
-            return out
-        if isinstance(e, sp.Function):
-            fn = _NP_FUNCS.get(type(e).__name__)
-            if fn is None or len(e.args) != 1:
-                raise _Undefined(f"cannot evaluate the function {type(e).__name__} numerically")
-            return complex(fn(complex(self(e.args[0]))))
-        raise _Undefined(f"cannot evaluate {type(e).__name__} numerically")
-
-    @staticmethod
-    def _square(m: Any, e: Any) -> None:
-        if np.ndim(m) != 2 or m.shape[0] != m.shape[1]:
-            raise _Undefined(f"{e} needs a square matrix, got shape {np.shape(m)}")
-
-
-# --------------------------------------------------------------------------------------
-# sampling points in the valid region
-# --------------------------------------------------------------------------------------
-
-
+        try:
+            return _codegen.evaluate(e, self.env, self.sizes, backend="complex")
+        except _codegen.Unsupported as exc:
+            raise _Undefined(str(exc)) from None
+        except (IndexError, KeyError) as exc:
+            raise _Undefined(f"entry out of range: {exc}") from None
+        except np.linalg.LinAlgError as exc:
+            raise _Undefined(f"singular or non-square matrix: {exc}") from None
 class _Sampler:
     def __init__(self, exprs: Sequence[Any], ctx: _Context, rng: np.random.Generator, sizes: Sequence[int]) -> None:
         self.ctx = ctx
