@@ -70,6 +70,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.errors import ModelError
+from symrg.model.numerics import logsumexp, logsumexp_mp
 
 __all__ = [
     "Bernoulli",
@@ -429,15 +430,11 @@ class Discrete(UnitKind):
         return sp.log(sp.Add(*[sp.exp(eta * v) for v in self.values]))
 
     def log_partition_numpy(self, eta: Any) -> np.ndarray:
-        z = np.multiply.outer(np.asarray(eta, dtype=float), self._floats())
-        m = z.max(axis=-1)
-        return m + np.log(np.exp(z - m[..., None]).sum(axis=-1))
+        return logsumexp(np.multiply.outer(np.asarray(eta, dtype=float), self._floats()), axis=-1)
 
     def log_partition_mpmath(self, eta: Any) -> Any:
         vals = [mpmath.mpf(v.p) / v.q if v.is_Rational else mpmath.mpf(str(sp.N(v, mpmath.mp.dps + 10))) for v in self.values]
-        terms = [eta * v for v in vals]
-        m = max(terms)
-        return m + mpmath.log(mpmath.fsum(mpmath.exp(t - m) for t in terms))
+        return logsumexp_mp(eta * v for v in vals)
 
     def log_partition_complex(self, eta: Any) -> np.ndarray:
         e = np.asarray(eta, dtype=complex)

@@ -24,6 +24,7 @@ import numpy as np
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.output.numeric import ConditionError, lambdify
 from symrg.verify.sampling import random_matrix
+from symrg.model.numerics import logsumexp
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 
@@ -186,8 +187,7 @@ def brute_force_log_weight(
         sol = np.linalg.solve(P, J.T).T
         e = e - 0.5 * np.einsum("ij,ij->i", J, sol) - 0.5 * (len(R) * np.log(2 * np.pi) - logdet)
     e = e.reshape(K, N)
-    m = (-e).max(axis=0)
-    return -(m + np.log(np.exp(-e - m).sum(axis=0)))
+    return -logsumexp(-e, axis=0)
 
 
 # --------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def crosscheck(
     log_z_err = corr_err = None
     discrete_only = all(l.kind.is_discrete for l in model.layers)
     if discrete_only and len(h_ref) > 0 and model.layers and _enumerated_all(model, states):
-        lz_eff = _logsumexp(-h_eff)
+        lz_eff = logsumexp(-h_eff)
         lz_ref = -brute_force_log_weight(original, vals, {}, sizes)[0]
         log_z_err = abs(lz_eff - lz_ref) / max(1.0, abs(lz_ref))
         x = np.concatenate([states[l.name] for l in model.layers], axis=1)
@@ -298,11 +298,6 @@ def _enumerated_all(model, states) -> bool:
     for l in model.layers:
         total *= l.kind.size ** states[l.name].shape[1]
     return n == total
-
-
-def _logsumexp(a: np.ndarray) -> float:
-    m = a.max()
-    return float(m + np.log(np.exp(a - m).sum()))
 
 
 def _pair_correlators(x: np.ndarray, logw: np.ndarray) -> np.ndarray:
