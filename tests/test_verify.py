@@ -43,9 +43,22 @@ def _explicit(claim: str) -> str:
 @pytest.mark.parametrize("claim", [GOOD, GOOD_LATEX], ids=["sympy", "latex"])
 def test_correct_H_v_abstract(H_abstract, claim):
     v = verify(claim, H_abstract)
-    assert v.status == "equal" and v.equal and bool(v)
+    # proved in abstract mode: products expanded, 1x1 products in canonical order, C symmetric
+    assert (v.status, v.method) == ("equal", "symbolic") and v.equal and bool(v) and v.agrees
+    assert "canonical order" in v.reason
+
+
+@pytest.mark.parametrize("claim", [GOOD, GOOD_LATEX], ids=["sympy", "latex"])
+def test_numeric_agreement_alone_is_consistent_not_equal(H_abstract, claim):
+    v = verify(claim, H_abstract, symbolic=False)
+    # no symbolic proof: numeric agreement is "consistent", never "equal"
+    assert v.status == "consistent" and not v.equal and not bool(v) and v.agrees
     assert v.method == "numeric" and v.points >= 18 and v.max_difference < 1e-12
-    assert "sizes drawn from [1, 2, 3, 4]" in v.reason
+    assert v.digits == 50 and v.hp_points == v.points and (v.rtol, v.atol) == (1e-8, 1e-10)
+    # sizes beyond 4 are tried, and the reason names precision, tolerance, points and sizes
+    assert set(v.sizes) >= {1, 2, 3, 4, 5, 6}
+    for part in ("50 significant digits", "rtol=1e-08", f"{v.points} seeded random points", "sizes tried [1, 2, 3, 4, 5, 6]"):
+        assert part in v.reason, part
 
 
 @pytest.mark.parametrize("claim", [GOOD, GOOD_LATEX], ids=["sympy", "latex"])
@@ -205,3 +218,93 @@ def test_cli_verify_claim_file(tmp_path, capsys):
     assert main(["verify", "--claim-file", str(f)]) == 0
     assert main(["verify", "--claim-file", str(tmp_path / "missing.tex")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# -- sound verdicts (issue 11, item 3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("claim,derived", [
+    ("exp(x**2 + 50)", "exp(x**2 + 50) + 1"),
+    ("tanh(40*K**2 + 40)", "1"),
+    ("log(1 + exp(40 + x**2))", "40 + x**2"),
+    ("x + 10**(-11)", "x"),
+    ("x + 10**(-60)", "x"),
+])
+def test_differences_below_double_precision_are_not_equal(claim, derived):
+    v = verify(claim, derived)
+    assert v.status == "not equal" and not v.agrees
+    if v.method == "numeric":  # seen only at 50 digits: the counterexample says so
+        assert v.counterexample is not None and "at 80 digits" in v.counterexample.note
+        assert 0 < v.counterexample.difference < 1e-8
+
+
+def test_an_exact_nonzero_difference_is_a_symbolic_not_equal():
+    v = verify("x + 10**(-11)", "x")
+    assert (v.status, v.method) == ("not equal", "symbolic")
+    assert v.reason == "the difference (claim - derived) is the nonzero constant 1/100000000000"
+    v = verify("exp(I*pi) + 1", "0")  # I is a plain symbol here only if documented so; either way not 0
+    assert v.status == "not equal"
+    # a constant that is 0 in disguise is proved equal, not "not equal"
+    assert verify("sqrt(2)*sqrt(3)", "sqrt(6)").status == "equal"
+
+
+def _e5_by_traces(X):
+    """The 5th elementary symmetric polynomial of X's eigenvalues (Newton's identities);
+    it vanishes for every X of size <= 4, and is det(X) for size 5."""
+    p = [None] + [sp.Trace(X**k) if k > 1 else sp.Trace(X) for k in range(1, 6)]
+    return (p[1]**5 - 10 * p[1]**3 * p[2] + 15 * p[1] * p[2]**2 + 20 * p[1]**2 * p[3] - 20 * p[2] * p[3]
+            - 30 * p[1] * p[4] + 24 * p[5]) / 120
+
+
+def test_a_matrix_identity_that_holds_only_up_to_size_4_is_not_equal():
+    n = sp.Symbol("n", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, n)
+    claim = _e5_by_traces(X)
+    # independent check of the identity used: zero at sizes 1..4, det(X) at size 5
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 3, 4, 5):
+        M = rng.normal(size=(size, size))
+        e5 = -np.poly(M)[5] if size >= 5 else 0.0  # characteristic polynomial: c_5 = -e_5
+        tr = [np.trace(np.linalg.matrix_power(M, k)) for k in range(6)]
+        newton = (tr[1]**5 - 10 * tr[1]**3 * tr[2] + 15 * tr[1] * tr[2]**2 + 20 * tr[1]**2 * tr[3]
+                  - 20 * tr[2] * tr[3] - 30 * tr[1] * tr[4] + 24 * tr[5]) / 120
+        assert abs(newton - e5) < 1e-8 * max(1.0, abs(e5))
+    v = verify(claim, sp.S.Zero)
+    assert v.status == "not equal"
+    assert v.counterexample.values["n"] >= 5
+    # asked for sizes 1..4 only, one size above the largest power (5) is still tried
+    v = verify(claim, sp.S.Zero, sizes=(1, 2, 3, 4))
+    assert v.status == "not equal" and v.counterexample.values["n"] == 6
+
+
+def test_consistent_names_precision_tolerance_points_and_sizes():
+    n = sp.Symbol("n", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, n)
+    v = verify("tr(X*X.T)", sp.Trace(X.T * X), symbolic=False, rtol=1e-9, digits=40, n_points=12)
+    assert v.status == "consistent" and v.method == "numeric" and not v and v.agrees
+    assert (v.digits, v.rtol, v.points, v.hp_points) == (40, 1e-9, 12, 12)
+    assert 6 in v.sizes and max(v.sizes) > 4
+    for part in ("12 seeded random points", "rtol=1e-09", "40 significant digits", "sizes tried"):
+        assert part in v.reason
+
+
+def test_symbolic_work_is_bounded_by_its_budget():
+    # the tanh addition formula with 8 symbols: minutes of simplification, cut at the budget
+    xs = sp.symbols("x1:9", real=True)
+    t = sp.tanh(xs[0])
+    for x in xs[1:]:
+        t = (t + sp.tanh(x)) / (1 + t * sp.tanh(x))
+    v = verify(t, sp.tanh(sum(xs)), symbolic_budget=1.0)
+    assert v.status == "consistent"
+    assert v.budget == "symbolic simplification (1 s)" and "stopped at its budget" in v.reason
+    v = verify(t, sp.tanh(sum(xs)), symbolic_budget=1.0, numeric_budget=0.05)
+    assert v.status == "undecided" and v.budget == "numeric comparison (0.05 s)"
+
+
+@pytest.mark.parametrize("bad", [dict(n_points=0), dict(digits=5), dict(symbolic_budget=-1), dict(rtol=2.0),
+                                 dict(sizes=(0, 1)), dict(sizes=(100,))])
+def test_bad_options_are_verify_errors(bad):
+    from symrg.errors import VerifyError
+
+    with pytest.raises(VerifyError):
+        verify("x", "x", **bad)

@@ -6,15 +6,34 @@ LaTeX string, parsed safely by :mod:`symrg.verify.parsing`) with a *derived* res
 
 1. **symbolic**: the difference is simplified with the model's reduction rules
    (``v**2 = v`` for Bernoulli units, ``s**2 = 1`` for spins) and the symbols' declared
-   assumptions (positivity);
+   assumptions (positivity).  A difference that simplifies to 0 is a proof of
+   equality; a difference that is a nonzero constant (``10**(-11)``), or that sympy's
+   assumptions show is never 0, is a proof of inequality.  This step has a time
+   budget (``symbolic_budget`` seconds, run in a separate process that is ended when
+   the budget is spent), after which the numeric test decides;
 2. **numeric**: both sides are evaluated at seeded random points inside the valid
    region -- the recorded conditions (``I - U U^T`` positive definite) hold, unit
    states take values in their support, named intermediates (``C = (I - U U^T)^{-1}``)
    are computed from their definition.  Abstract matrix expressions are evaluated by
-   substituting random explicit matrices of several sizes;
-3. a :class:`Verdict`: ``"equal"`` (and how that was established), ``"not equal"``
-   with a :class:`Counterexample` (the parameter values and both sides' values), or
-   ``"undecided"`` with the reason.
+   substituting random explicit matrices of several sizes, including sizes above 4
+   and above every integer power in either side.  Points that agree in double
+   precision are re-checked with mpmath at ``digits`` (default 50) significant digits,
+   so a difference of ``1e-35`` (``tanh(40) = 1`` in double precision) is seen;
+3. a :class:`Verdict` whose ``status`` is one of :data:`STATUSES`:
+
+   ``"equal"``
+       proved symbolically (``method == "symbolic"``, ``reason`` says how);
+   ``"consistent"``
+       no proof, but the two sides agree at every point tried, in double precision
+       and at ``digits`` digits; ``reason`` names the precision, the tolerances, the
+       number of points and the sizes tried (also in the fields ``digits``,
+       ``rtol``, ``atol``, ``points`` and ``sizes``);
+   ``"not equal"``
+       a symbolic proof of a nonzero difference or a :class:`Counterexample` (the
+       parameter values and both sides' values);
+   ``"undecided"``
+       no valid point was found, a side cannot be evaluated, or a budget ran out
+       (``budget`` names it).
 
 Examples
 --------
@@ -23,36 +42,50 @@ Examples
 >>> H = marginalize(seed_dbm(), "s", "h")
 >>> claim = ("-a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2 - c.T*c/2"
 ...          " - (n_h + n_s)/2*log(2*pi) + log(det(1 - U*U.T))/2")
->>> verify(claim, H).status
-'equal'
+>>> verify(claim, H).status in ("equal", "consistent")
+True
 >>> wrong = verify(claim.replace("- c.T*c/2", "+ c.T*c/2"), H)
 >>> wrong.status, sorted(wrong.counterexample.values)[:3]
 ('not equal', ['C', 'U', 'W'])
+>>> verify("x + 10**(-11)", "x").reason
+'the difference (claim - derived) is the nonzero constant 1/100000000000'
+>>> verify("tanh(40*K**2 + 40)", "1").status   # 1 in double precision, not at 50 digits
+'not equal'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+import os
+import pickle
+import select
+import signal
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Sequence
 
+import mpmath
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
-from symrg.output import codegen as _codegen
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.verify.parsing import Namespace, match_names, parse_claim
+from symrg.output import codegen as _codegen
 from symrg.verify.sampling import random_matrix
 from symrg.model.naming import entry_names
-from symrg.errors import VerifyError
+from symrg.errors import BudgetError, ClaimError, SymrgError, VerifyError
 
 __all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
 
-STATUSES = ("equal", "not equal", "undecided")
+#: the verdicts, from the strongest: proved equal, agreeing numerically, different, unknown
+STATUSES = ("equal", "consistent", "not equal", "undecided")
 
 #: expressions with more operations than this skip the (slow) general simplification
 SIMPLIFY_LIMIT = 400
+#: abstract sizes are drawn up to this bound (one above the largest power, if below it)
+MAX_SIZE = 12
 
 
 # --------------------------------------------------------------------------------------
@@ -60,13 +93,23 @@ SIMPLIFY_LIMIT = 400
 # --------------------------------------------------------------------------------------
 
 
-def _fmt(x: Any) -> str:
+def _real_if_close(x: Any) -> Any:
     a = np.asarray(x)
     if a.dtype.kind == "c" and np.all(np.abs(a.imag) <= 1e-12 * np.maximum(1.0, np.abs(a.real))):
         a = a.real
+    return a
+
+
+def _fmt(x: Any) -> str:
+    a = _real_if_close(x)
     if a.ndim == 0:
         return repr(a.item()) if a.dtype.kind in "iu" else f"{a.item():.12g}"
     return np.array2string(a, precision=6, suppress_small=True, max_line_width=100)
+
+
+def _short(x: Any, limit: int = 200) -> str:
+    s = str(x)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -93,9 +136,12 @@ class Counterexample:
         lines.append(f"  derived: {_fmt(self.derived)}")
         if self.note:
             lines.append(f"  note: {self.note}")
-        else:
+        if np.isfinite(self.difference):
             lines.append(f"  difference: {self.difference:.3e}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 @dataclass(frozen=True)
@@ -105,17 +151,28 @@ class Verdict:
     Attributes
     ----------
     status : str
-        ``"equal"``, ``"not equal"`` or ``"undecided"``.
+        One of :data:`STATUSES`: ``"equal"`` (proved), ``"consistent"`` (agreement at
+        every point tried, no proof), ``"not equal"`` or ``"undecided"``.
     method : str
         How the verdict was reached: ``"symbolic"``, ``"numeric"`` or ``""``.
     reason : str
         One sentence saying how equality was established, or why not.
     counterexample : Counterexample or None
-        For ``"not equal"``.
+        For ``"not equal"`` (None when a symbolic proof needs none).
     points : int
-        Number of random points at which both sides were compared.
+        Number of random points at which both sides were compared in double precision.
     max_difference : float or None
         Largest difference seen at those points.
+    digits : int
+        Significant digits of the mpmath re-check (0 when there was none).
+    hp_points : int
+        Number of points re-checked at ``digits`` digits.
+    rtol, atol : float or None
+        Tolerances of the double-precision comparison.
+    sizes : tuple of int
+        The sizes given to symbolic dimensions at the points compared (abstract mode).
+    budget : str
+        The time budget that ran out, if any (``"symbolic simplification (10 s)"``).
     """
 
     status: str
@@ -126,10 +183,22 @@ class Verdict:
     max_difference: float | None = None
     claim: Any = field(default=None, repr=False)
     derived: Any = field(default=None, repr=False)
+    digits: int = 0
+    hp_points: int = 0
+    rtol: float | None = None
+    atol: float | None = None
+    sizes: tuple = ()
+    budget: str = ""
 
     @property
     def equal(self) -> bool:
+        """True only for a symbolic proof (``status == "equal"``)."""
         return self.status == "equal"
+
+    @property
+    def agrees(self) -> bool:
+        """True for ``"equal"`` and ``"consistent"``: no difference was found."""
+        return self.status in ("equal", "consistent")
 
     def __bool__(self) -> bool:
         return self.equal
@@ -139,6 +208,9 @@ class Verdict:
         if self.counterexample is not None:
             return head + "\n" + self.counterexample.text()
         return head
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 # --------------------------------------------------------------------------------------
@@ -239,6 +311,208 @@ class _Evaluator:
             raise _Undefined(f"entry out of range: {exc}") from None
         except np.linalg.LinAlgError as exc:
             raise _Undefined(f"singular or non-square matrix: {exc}") from None
+_MP_FUNCS: dict[str, Callable] = {
+    "exp": mpmath.exp, "log": mpmath.log, "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan,
+    "sinh": mpmath.sinh, "cosh": mpmath.cosh, "tanh": mpmath.tanh, "asinh": mpmath.asinh,
+    "acosh": mpmath.acosh, "atanh": mpmath.atanh, "Abs": abs, "sign": mpmath.sign, "re": mpmath.re,
+    "im": mpmath.im, "sech": mpmath.sech, "csch": mpmath.csch, "coth": mpmath.coth, "sqrt": mpmath.sqrt,
+    "_softplus": lambda x: mpmath.log(1 + mpmath.exp(x)), "_logcosh2": lambda x: mpmath.log(2 * mpmath.cosh(x)),
+}
+
+
+def _mp(x: Any) -> Any:
+    """A double-precision value (number or array) as an exact mpmath value."""
+    if isinstance(x, (mpmath.matrix, mpmath.mpc, mpmath.mpf)):
+        return x
+    a = np.asarray(x)
+    if a.ndim == 0:
+        v = complex(a.item())
+        return mpmath.mpc(v.real, v.imag)
+    a = np.atleast_2d(a).astype(complex)
+    m = mpmath.matrix(a.shape[0], a.shape[1])
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            m[i, j] = mpmath.mpc(a[i, j].real, a[i, j].imag)
+    return m
+
+
+def _mp_to_np(x: Any) -> Any:
+    """An mpmath value as a numpy value (complex; for reports)."""
+    if isinstance(x, mpmath.matrix):
+        return np.array([[complex(x[i, j]) for j in range(x.cols)] for i in range(x.rows)])
+    return np.asarray(complex(x))
+
+
+class _MpEvaluator:
+    """The value of a scalar or matrix expression at a point, in mpmath arithmetic.
+
+    The working precision is the caller's (``mpmath.workdps``).  Scalars are ``mpc``,
+    matrices ``mpmath.matrix``; an expression that cannot be evaluated raises
+    :class:`_Undefined`, as in the double-precision evaluator.
+    """
+
+    def __init__(self, env: dict, sizes: dict) -> None:
+        self.env = env
+        self.sizes = sizes
+        self.memo: dict = {}
+
+    def size(self, d: Any) -> int:
+        d = sp.sympify(d).xreplace(self.sizes)
+        if not d.is_Integer:
+            raise _Undefined(f"size {d} is not determined")
+        return int(d)
+
+    def __call__(self, e: Any) -> Any:
+        if isinstance(e, sp.MatrixBase):
+            m = mpmath.matrix(e.rows, e.cols)
+            for i in range(e.rows):
+                for j in range(e.cols):
+                    m[i, j] = self._scalar(self(e[i, j]))
+            return m
+        if e in self.env:
+            return self.env[e]
+        if e in self.memo:
+            return self.memo[e]
+        out = self._eval(e)
+        self.memo[e] = out
+        return out
+
+    @staticmethod
+    def _is_mat(x: Any) -> bool:
+        return isinstance(x, mpmath.matrix)
+
+    def _scalar(self, x: Any) -> Any:
+        if self._is_mat(x):
+            if (x.rows, x.cols) != (1, 1):
+                raise _Undefined(f"a {x.rows}x{x.cols} matrix where a scalar is needed")
+            return mpmath.mpc(x[0, 0])
+        return mpmath.mpc(x)
+
+    def _square(self, m: Any, e: Any) -> Any:
+        if not self._is_mat(m) or m.rows != m.cols:
+            raise _Undefined(f"{_short(e)} needs a square matrix")
+        return m
+
+    def _number(self, e: Any) -> Any:
+        if e is sp.I:
+            return mpmath.mpc(0, 1)
+        if e.is_Rational:
+            return mpmath.mpc(mpmath.mpf(int(e.p)) / int(e.q))
+        if isinstance(e, sp.Float):
+            return mpmath.mpc(mpmath.mpf(e._mpf_))
+        v = sp.N(e, mpmath.mp.dps + 10)
+        re_, im_ = v.as_real_imag()
+        return mpmath.mpc(mpmath.mpf(sp.Float(re_)._mpf_), mpmath.mpf(sp.Float(im_)._mpf_))
+
+    def _eval(self, e: Any) -> Any:  # noqa: C901 - one dispatch over node types
+        if isinstance(e, MatrixElement):
+            parent = self(e.parent)
+            return mpmath.mpc(parent[self.size(e.i), self.size(e.j)])
+        if e.is_Number or isinstance(e, sp.NumberSymbol) or e is sp.I:
+            return self._number(e)
+        if isinstance(e, (sp.Symbol, sp.MatrixSymbol)):
+            raise _Undefined(f"no value for {e}")
+        if isinstance(e, sp.Add) and not isinstance(e, MatrixExpr):
+            return mpmath.fsum(self._scalar(self(a)) for a in e.args)
+        if isinstance(e, sp.Mul) and not isinstance(e, MatrixExpr):
+            out = mpmath.mpc(1)
+            for a in e.args:
+                out = out * self._scalar(self(a))
+            return out
+        if isinstance(e, sp.Pow) and not isinstance(e, MatrixExpr):
+            base, ex = self._scalar(self(e.base)), self._scalar(self(e.exp))
+            if base == 0 and mpmath.re(ex) < 0:
+                raise _Undefined("division by zero")
+            if ex.imag == 0 and mpmath.isint(ex.real):
+                return mpmath.mpc(base ** int(ex.real))
+            return mpmath.power(base, ex)
+        if isinstance(e, MatScalar):
+            return self._scalar(self(e.args[0]))
+        if isinstance(e, SumLogPartition):
+            eta = self(e.args[0])
+            vals = [eta[i, 0] for i in range(eta.rows)] if self._is_mat(eta) else [eta]
+            kind = str(e.args[1])
+            if kind == "softplus":
+                return mpmath.fsum(mpmath.log(1 + mpmath.exp(x)) for x in vals)
+            if kind == "logcosh":
+                return mpmath.fsum(mpmath.log(2 * mpmath.cosh(x)) for x in vals)
+            raise _Undefined(f"cannot evaluate the log-partition {kind!r} of an abstract layer")
+        if isinstance(e, sp.Identity):
+            return mpmath.eye(self.size(e.rows))
+        if isinstance(e, sp.ZeroMatrix):
+            return mpmath.zeros(self.size(e.rows), self.size(e.cols))
+        if isinstance(e, sp.OneMatrix):
+            return mpmath.ones(self.size(e.rows), self.size(e.cols))
+        if isinstance(e, sp.MatAdd):
+            vals = [self(a) for a in e.args]
+            if len({(v.rows, v.cols) if self._is_mat(v) else () for v in vals}) > 1:
+                raise _Undefined(f"cannot add matrices of different shapes in {_short(e)}")
+            out = vals[0]
+            for v in vals[1:]:
+                out = out + v
+            return out
+        if isinstance(e, sp.MatMul):
+            out: Any = None
+            scale = mpmath.mpc(1)
+            for a in e.args:
+                v = self(a)
+                if not self._is_mat(v):
+                    scale = scale * v
+                elif out is None:
+                    out = v
+                else:
+                    if out.cols != v.rows:
+                        raise _Undefined(f"cannot multiply a {out.rows}x{out.cols} by a {v.rows}x{v.cols} matrix")
+                    out = out * v
+            return scale if out is None else out * scale
+        if isinstance(e, sp.Transpose):
+            m = self(e.arg)
+            return m.T if self._is_mat(m) else m
+        if isinstance(e, sp.Inverse):
+            m = self._square(self(e.arg), e)
+            try:
+                return mpmath.inverse(m)
+            except ZeroDivisionError:
+                raise _Undefined(f"{_short(e.arg)} is singular") from None
+        if isinstance(e, sp.MatPow):
+            m = self._square(self(e.base), e)
+            k = int(e.exp)
+            try:
+                return m**k
+            except ZeroDivisionError:
+                raise _Undefined(f"{_short(e.base)} is singular") from None
+        if isinstance(e, sp.Determinant):
+            return mpmath.mpc(mpmath.det(self._square(self(e.arg), e)))
+        if isinstance(e, sp.Trace):
+            m = self._square(self(e.arg), e)
+            return mpmath.fsum(m[i, i] for i in range(m.rows))
+        if isinstance(e, DiagonalOf):
+            m = self._square(self(e.arg), e)
+            out = mpmath.matrix(m.rows, 1)
+            for i in range(m.rows):
+                out[i, 0] = m[i, i]
+            return out
+        if isinstance(e, sp.HadamardProduct):
+            vals = [self(a) for a in e.args]
+            out = vals[0].copy()
+            for v in vals[1:]:
+                for i in range(out.rows):
+                    for j in range(out.cols):
+                        out[i, j] = out[i, j] * v[i, j]
+            return out
+        if isinstance(e, sp.Function):
+            fn = _MP_FUNCS.get(type(e).__name__)
+            if fn is None or len(e.args) != 1:
+                raise _Undefined(f"cannot evaluate the function {type(e).__name__} numerically")
+            return mpmath.mpc(fn(self._scalar(self(e.args[0]))))
+        raise _Undefined(f"cannot evaluate {type(e).__name__} numerically")
+
+
+# --------------------------------------------------------------------------------------
+# sampling points in the valid region
+# --------------------------------------------------------------------------------------
+
+
 class _Sampler:
     def __init__(self, exprs: Sequence[Any], ctx: _Context, rng: np.random.Generator, sizes: Sequence[int]) -> None:
         self.ctx = ctx
@@ -253,13 +527,16 @@ class _Sampler:
         self.syms = sorted(syms - set(self.size_syms), key=str)
         self.leaf_mats = sorted((m for m in msyms if m not in ctx.definitions and m not in ctx.values), key=str)
 
-    def point(self, k: int) -> tuple[dict, dict, dict] | None:
-        """One point: (environment for evaluation, sizes, values to report)."""
+    def point(self, k: int) -> tuple[dict, dict, dict, dict] | None:
+        """One point: (environment for evaluation, sizes, values to report, leaf values)."""
         rng = self.rng
         sizes: dict = {}
         if self.size_syms:
-            if k % 3 == 0:  # equal sizes: shape-mismatched claims then still evaluate
-                common = int(rng.choice([c for c in self.size_choices if c > 1] or self.size_choices))
+            if k % 3 == 0:
+                # equal sizes (shape-mismatched claims then still evaluate), cycling through
+                # every choice, the largest first, so that each size is tried
+                big = sorted((c for c in self.size_choices if c > 1), reverse=True) or list(self.size_choices)
+                common = int(big[(k // 3) % len(big)])
                 sizes = {s: sp.Integer(common) for s in self.size_syms}
             else:
                 sizes = {s: sp.Integer(int(rng.choice(self.size_choices))) for s in self.size_syms}
@@ -282,6 +559,7 @@ class _Sampler:
                 val = self._scalar(s, scale)
                 env[s] = complex(val)
                 report[s.name] = val
+            leaves = dict(env)
             ev = _Evaluator(env, sizes)
             try:
                 for m, value in self.ctx.values.items():
@@ -304,8 +582,25 @@ class _Sampler:
                     report[m.name] = val.real
             except (_Undefined, ValueError, np.linalg.LinAlgError, TypeError):
                 continue
-            return env, sizes, report
+            return env, sizes, report, leaves
         return None
+
+    def mp_env(self, leaves: dict, sizes: dict) -> dict:
+        """The environment of a point in mpmath arithmetic: the leaf values (exact
+        conversions of the doubles drawn) and the intermediates recomputed from them."""
+        env = {k: _mp(v) for k, v in leaves.items()}
+        ev = _MpEvaluator(env, sizes)
+        for m, value in self.ctx.values.items():
+            env[m] = ev(value)
+        for m, (d, is_inverse) in self._definitions_in_order():
+            val = ev(d)
+            if is_inverse:
+                try:
+                    val = mpmath.inverse(val)
+                except ZeroDivisionError:
+                    raise _Undefined(f"{_short(d)} is singular") from None
+            env[m] = val
+        return env
 
     def _definitions_in_order(self) -> list:
         # an intermediate may be defined through an earlier one
@@ -408,52 +703,365 @@ def _reduce_powers(expr: sp.Expr, kind: Any, units: Sequence[sp.Symbol]) -> sp.E
     return sp.expand(out) if out != expr else expr
 
 
-def _symbolic_zero(diff: Any, ctx: _Context) -> str | None:
-    """A short description of how ``diff`` was shown to vanish, or None."""
+def _constant_value(d: Any) -> Any:
+    """``d`` to 30 significant digits when it is a constant that is provably nonzero,
+    else None (not a constant, or sympy cannot tell it apart from 0)."""
+    if not isinstance(d, sp.Expr) or d.free_symbols or d.has(MatrixExpr, MatScalar, SumLogPartition):
+        return None
+    if d.is_zero is False and d.is_number and d.is_Number:
+        return d
+    try:
+        v = sp.N(d, 30, strict=True)  # raises when the digits cannot be certified
+    except Exception:  # noqa: BLE001 - PrecisionExhausted and friends: not decided here
+        return None
+    return v if v != 0 else None
+
+
+def _nonzero(d: Any, proved_by: str) -> tuple[str, str] | None:
+    """("nonzero", reason) when ``d`` is shown to be nonzero everywhere."""
+    v = _constant_value(d)
+    if v is not None:
+        shown = _short(d, 80)
+        if d.is_Number or shown == str(v):
+            return "nonzero", f"the difference (claim - derived) is the nonzero constant {shown}"
+        return "nonzero", f"the difference (claim - derived) is the nonzero constant {shown} = {sp.N(v, 6)}"
+    if (isinstance(d, sp.Expr) and d.free_symbols and not d.has(MatrixExpr, MatScalar, SumLogPartition)
+            and d.is_zero is False):
+        return "nonzero", (f"the difference (claim - derived) {proved_by} {_short(d, 80)}, which the declared "
+                           "assumptions show is never 0")
+    return None
+
+
+class _Unsupported(Exception):
+    """A matrix expression outside the bilinear normal form (the numeric test decides)."""
+
+
+class _Bilinear:
+    """Normal form of abstract matrix expressions as sums of words of matrix atoms.
+
+    A matrix expression is expanded into ``{word: coefficient}``, a word being a tuple of
+    ``(atom, transposed)`` factors (``Identity`` is the empty word).  A 1x1 product is a
+    scalar equal to its own transpose, so ``a^T W v`` and ``v^T W^T a`` are one word;
+    atoms known to be symmetric (sampled symmetric, or the inverse of a symmetric
+    expression such as ``C = (I - U U^T)^{-1}``) drop their transpose flag.  With this,
+    ``(b + W^T v)^T C (b + W^T v)`` and its expansion have the same normal form, which
+    proves abstract-mode claims without explicit matrices.
+    """
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.symmetric: dict = {}
+        self.placeholders: dict = {}
+
+    # -- symmetry -------------------------------------------------------------------------
+    def is_symmetric(self, atom: Any) -> bool:
+        if atom in self.symmetric:
+            return self.symmetric[atom]
+        self.symmetric[atom] = False  # no infinite recursion through definitions
+        out = False
+        if atom in self.ctx.spd or atom in self.ctx.symmetric:
+            out = True
+        self.symmetric[atom] = out
+        return out
+
+    # -- expansion --------------------------------------------------------------------------
+    def transpose_word(self, w: tuple) -> tuple:
+        return tuple((a, False if self.is_symmetric(a) else not t) for a, t in reversed(w))
+
+    def transpose(self, words: dict) -> dict:
+        out: dict = {}
+        for w, c in words.items():
+            k = self.transpose_word(w)
+            out[k] = out.get(k, 0) + c
+        return out
+
+    def expand(self, e: Any, depth: int = 0) -> dict:
+        if depth > 40:
+            raise _Unsupported("nesting")
+        if isinstance(e, sp.MatrixSymbol):
+            if e in self.ctx.definitions:  # an intermediate: its definition, C = D or C = D^{-1}
+                d, is_inverse = self.ctx.definitions[e]
+                return self.inverse(d, depth) if is_inverse else self.expand(d, depth + 1)
+            return {((e, False),): sp.S.One}
+        if isinstance(e, sp.Identity):
+            return {(): sp.S.One}
+        if isinstance(e, sp.ZeroMatrix):
+            return {}
+        if isinstance(e, sp.MatAdd):
+            out: dict = {}
+            for a in e.args:
+                for w, c in self.expand(a, depth + 1).items():
+                    out[w] = out.get(w, 0) + c
+            return out
+        if isinstance(e, sp.MatMul):
+            acc: dict = {(): sp.S.One}
+            for a in e.args:
+                if isinstance(a, MatrixExpr):
+                    part = self.expand(a, depth + 1)
+                    acc = _collect({w1 + w2: c1 * c2 for w1, c1 in acc.items() for w2, c2 in part.items()})
+                elif isinstance(a, sp.Expr) and not a.has(MatrixExpr):
+                    acc = {w: c * a for w, c in acc.items()}
+                else:
+                    raise _Unsupported(type(a).__name__)
+            return acc
+        if isinstance(e, sp.Transpose):
+            return self.transpose(self.expand(e.arg, depth + 1))
+        if isinstance(e, sp.Inverse):
+            return self.inverse(e.arg, depth)
+        if isinstance(e, sp.MatPow) and isinstance(e.exp, sp.Integer):
+            k = int(e.exp)
+            if k == -1:
+                return self.inverse(e.base, depth)
+            if not 0 <= k <= 8:
+                raise _Unsupported("a matrix power outside 0..8")
+            base = self.expand(e.base, depth + 1)
+            acc = {(): sp.S.One}
+            for _ in range(k):
+                acc = _collect({w1 + w2: c1 * c2 for w1, c1 in acc.items() for w2, c2 in base.items()})
+            return acc
+        raise _Unsupported(type(e).__name__)
+
+    def inverse(self, m: Any, depth: int) -> dict:
+        """``m^{-1}`` as one atom named by the normal form of ``m`` (``(X^T)^{-1} = (X^{-1})^T``)."""
+        words = self.expand(m, depth + 1)
+        k1, k2 = self._form_key(words), self._form_key(self.transpose(words))
+        atom = ("inverse", repr(min(k1, k2)))
+        self.symmetric[atom] = k1 == k2
+        return {((atom, k1 > k2 and k1 != k2),): sp.S.One}
+
+    # -- scalars ------------------------------------------------------------------------------
+    def _key(self, w: tuple) -> tuple:
+        return tuple((a.name if isinstance(a, sp.MatrixSymbol) else repr(a), t) for a, t in w)
+
+    def scalar(self, m: Any) -> sp.Expr:
+        """``MatScalar(m)`` as a linear combination of canonical placeholder symbols."""
+        total = sp.S.Zero
+        for w, c in self.expand(m).items():
+            k = min(self._key(w), self._key(self.transpose_word(w)))
+            sym = self.placeholders.get(k)
+            if sym is None:
+                sym = sp.Symbol(f"_w{len(self.placeholders)}")
+                self.placeholders[k] = sym
+            total += c * sym
+        return total
+
+    def _form_key(self, words: dict) -> tuple:
+        items = []
+        for w, c in words.items():
+            c = sp.expand(c)
+            if c != 0:
+                items.append((self._key(w), sp.srepr(c)))
+        return tuple(sorted(items))
+
+    def invariant(self, kind: str, m: Any) -> sp.Symbol:
+        """``det(m)`` or ``tr(m)`` as a placeholder symbol shared by equal normal forms
+        (``det(X^T) = det(X)``, ``tr(X^T) = tr(X)``)."""
+        words = self.expand(m)
+        k = (kind, min(self._form_key(words), self._form_key(self.transpose(words))))
+        sym = self.placeholders.get(k)
+        if sym is None:
+            sym = sp.Symbol(f"_{kind}{len(self.placeholders)}")
+            self.placeholders[k] = sym
+        return sym
+
+    def normal(self, d: sp.Expr) -> sp.Expr:
+        """A scalar expression with every MatScalar, determinant and trace replaced by
+        its normal form, expanded."""
+        out = d.replace(lambda x: isinstance(x, (sp.Determinant, sp.Trace)),
+                        lambda x: self.invariant(type(x).__name__, x.arg))
+        out = out.replace(lambda x: isinstance(x, MatScalar), lambda x: self.scalar(x.args[0]))
+        return sp.expand(out)
+
+
+def _collect(words: dict) -> dict:
+    out: dict = {}
+    for w, c in words.items():
+        out[w] = out.get(w, 0) + c
+    return out
+
+
+def _same(a: dict, b: dict) -> bool:
+    keys = set(a) | set(b)
+    return all(sp.expand(a.get(k, 0) - b.get(k, 0)) == 0 for k in keys)
+
+
+def _symbolic_step(diff: Any, ctx: _Context) -> tuple[str, str]:
+    """("zero", how), ("nonzero", how) or ("unknown", "") for the difference of the two sides."""
     if _is_matrix(diff):
         if isinstance(diff, sp.ZeroMatrix) or (isinstance(diff, sp.MatrixBase) and all(x == 0 for x in diff)):
-            return "the difference is the zero matrix"
+            return "zero", "the difference is the zero matrix"
         if isinstance(diff, sp.MatrixBase):
-            if all(sp.count_ops(x) < SIMPLIFY_LIMIT and sp.simplify(x) == 0 for x in diff):
-                return "every entry of the difference simplifies to 0"
-            return None
+            entries = list(diff)
+            for k, x in enumerate(entries):
+                x = sp.expand(x)
+                for kind, units in ctx.reductions:
+                    x = _reduce_powers(x, kind, units)
+                entries[k] = x
+                if x != 0 and _constant_value(x) is not None:
+                    i, j = divmod(k, diff.cols)
+                    return "nonzero", f"entry ({i + 1}, {j + 1}) of the difference is the nonzero constant {_short(x, 80)}"
+            if all(x == 0 or (sp.count_ops(x) < SIMPLIFY_LIMIT and sp.simplify(x) == 0) for x in entries):
+                return "zero", "every entry of the difference simplifies to 0"
+            return "unknown", ""
+        try:
+            words = _Bilinear(ctx).expand(diff)
+        except _Unsupported:
+            words = None
+        if words is not None and all(sp.expand(c) == 0 for c in words.values()):
+            return "zero", "the difference expands to the zero matrix"
         try:
             d = sp.expand(diff.doit())
         except Exception:  # noqa: BLE001 - matrix canonicalization is best effort
-            return None
+            return "unknown", ""
         if isinstance(d, sp.ZeroMatrix) or d == 0:
-            return "the difference expands to the zero matrix"
-        return None
+            return "zero", "the difference expands to the zero matrix"
+        return "unknown", ""
     if diff == 0:
-        return "the two expressions are identical"
-    try:
-        d = sp.expand(diff)
-    except Exception:  # noqa: BLE001
-        return None
+        return "zero", "the two expressions are identical"
+    d = sp.expand(diff)
     if d == 0:
-        return "the difference expands to 0"
+        return "zero", "the difference expands to 0"
+    found = _nonzero(d, "expands to")
+    if found:
+        return found
     for kind, units in ctx.reductions:
         d = _reduce_powers(d, kind, units)
     if d == 0:
-        return "the difference vanishes after the reduction rules of the units (v**2 = v, s**2 = 1)"
+        return "zero", "the difference vanishes after the reduction rules of the units (v**2 = v, s**2 = 1)"
+    if d.has(MatScalar, sp.Determinant, sp.Trace) and not ctx.explicit:
+        try:
+            n = _Bilinear(ctx).normal(d)
+        except _Unsupported:
+            n = None
+        if n == 0:
+            return "zero", ("the difference vanishes once the matrix products are expanded and each 1x1 product "
+                            "is put in a canonical order (a^T B c = c^T B^T a, symmetric intermediates)")
     if ctx.explicit and d.has(sp.MatrixSymbol) and sum(v.rows * v.cols for v in ctx.explicit.values()) <= EXPLICIT_LIMIT:
         # explicit mode: write matrix forms by their entries on both sides, then compare
         try:
             d = _explicit_form(d, ctx.explicit)
             for kind, units in ctx.reductions:
                 d = _reduce_powers(d, kind, units)
-        except Exception:  # noqa: BLE001 - best effort; the numeric test follows
-            return None
+        except (TypeError, ValueError, sp.ShapeError, AttributeError):  # best effort; the numeric test follows
+            return "unknown", ""
         if d == 0:
-            return ("the difference vanishes once matrices are written by their entries "
-                    "(with the reduction rules of the units)")
+            return "zero", ("the difference vanishes once matrices are written by their entries "
+                            "(with the reduction rules of the units)")
+        found = _nonzero(d, "written by entries is")
+        if found and not ctx.reductions:
+            return found
     if not d.has(sp.MatrixSymbol) and sp.count_ops(d) < SIMPLIFY_LIMIT:
+        d = sp.simplify(d)
+        if d == 0:
+            return "zero", "the difference simplifies to 0 (with the declared assumptions)"
+        if not any(set(units) & d.free_symbols for _, units in ctx.reductions):
+            found = _nonzero(d, "simplifies to")
+            if found:
+                return found
+    return "unknown", ""
+
+
+# --------------------------------------------------------------------------------------
+# bounded work: a step runs in a child process that is ended when its budget is spent
+# --------------------------------------------------------------------------------------
+
+
+class _OverBudget(Exception):
+    """A step of :func:`verify` ran out of its time (or memory) budget."""
+
+
+def _limit_memory(extra_bytes: int = 4 << 30) -> None:
+    """Cap the address space of this (child) process at its current size plus ``extra_bytes``."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = size + extra_bytes
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft == resource.RLIM_INFINITY or cap < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError, AttributeError):  # not Linux: no memory cap
+        pass
+
+
+_SYMRG_ERRORS = {cls.__name__: cls for cls in (BudgetError, ClaimError, VerifyError)}
+
+
+def _bounded(fn: Callable[[], Any], seconds: float | None, what: str) -> Any:
+    """``fn()``, given at most ``seconds`` of wall-clock time (and 4 GB more memory).
+
+    On POSIX the call runs in a forked child process, which is killed when the budget
+    is spent, so even work that never returns to Python (a huge integer power, a
+    runaway simplification) ends; the result comes back pickled (plain data only: the
+    child is this very process, so nothing foreign is unpickled).  Raises
+    :class:`_OverBudget` naming ``what``.  Without ``fork`` (or with ``seconds=None``)
+    ``fn`` runs unbounded in this process.
+    """
+    if seconds is None or not hasattr(os, "fork"):
+        return fn()
+    r, w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (Python >= 3.12)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child process (coverage does not follow it)
+        code = 0
         try:
-            if sp.simplify(d) == 0:
-                return "the difference simplifies to 0 (with the declared assumptions)"
-        except Exception:  # noqa: BLE001 - simplify may fail on exotic input
-            return None
-    return None
+            os.close(r)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            _limit_memory()
+            try:
+                out: Any = ("ok", fn())
+            except MemoryError:
+                out = ("memory", "")
+            except BaseException as e:  # noqa: BLE001 - reported to the parent
+                out = ("error", type(e).__name__, _short(e, 2000))
+            try:
+                data = pickle.dumps(out)
+            except Exception as e:  # noqa: BLE001
+                data = pickle.dumps(("error", type(e).__name__, _short(e, 2000)))
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    chunks = []
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _OverBudget(f"{what} ({seconds:g} s)")
+            ready, _, _ = select.select([r], [], [], left)
+            if ready:
+                chunk = os.read(r, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(r)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # pragma: no cover
+            pass
+        os.waitpid(pid, 0)
+    if not chunks:
+        raise _OverBudget(f"{what} (the worker process ended without a result; memory budget?)")
+    out = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own forked child
+    if out[0] == "ok":
+        return out[1]
+    if out[0] == "memory":
+        raise _OverBudget(f"{what} (memory: 4 GB)")
+    name, msg = out[1], out[2]
+    if name in _SYMRG_ERRORS:
+        raise _SYMRG_ERRORS[name](msg)
+    if name in ("RecursionError",):
+        raise _OverBudget(f"{what} (recursion depth)")
+    raise RuntimeError(f"internal error in {what}: {name}: {msg}")
 
 
 # --------------------------------------------------------------------------------------
@@ -473,6 +1081,52 @@ def _shape_of(x: Any) -> tuple | None:
     return None
 
 
+def _max_power(exprs: Sequence[Any]) -> int:
+    """The largest integer exponent (scalar or matrix power) in ``exprs`` (1 when none)."""
+    best = 1
+    for e in exprs:
+        if isinstance(e, sp.MatrixBase):
+            items = list(e)
+        elif isinstance(e, sp.Basic):
+            items = [e]
+        else:
+            continue
+        for x in items:
+            for p in x.atoms(sp.Pow, sp.MatPow):
+                ex = p.args[1]
+                if isinstance(ex, sp.Integer):
+                    best = max(best, min(abs(int(ex)), 10**6))
+    return best
+
+
+def _size_choices(sizes: Sequence[int], exprs: Sequence[Any]) -> list[int]:
+    try:
+        choices = sorted({int(s) for s in sizes})
+    except (TypeError, ValueError):
+        raise VerifyError(f"sizes must be positive integers, got {sizes!r}") from None
+    if not choices or choices[0] < 1 or choices[-1] > MAX_SIZE:
+        raise VerifyError(f"sizes must be integers from 1 to {MAX_SIZE}, got {list(sizes)!r}")
+    # a matrix identity can hold for every size up to its degree and fail above it
+    # (Cayley-Hamilton): try one size above the largest power, within MAX_SIZE
+    above = min(_max_power(exprs) + 1, MAX_SIZE)
+    if above > choices[-1]:
+        choices.append(above)
+    return choices
+
+
+def _check_options(n_points: Any, digits: Any, budgets: Mapping[str, Any], rtol: Any, atol: Any) -> None:
+    if isinstance(n_points, bool) or not isinstance(n_points, int) or not 1 <= n_points <= 10_000:
+        raise VerifyError(f"n_points must be an integer from 1 to 10000, got {n_points!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 20 <= digits <= 1000:
+        raise VerifyError(f"digits must be an integer from 20 to 1000, got {digits!r}")
+    for name, v in budgets.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1e7):
+            raise VerifyError(f"{name} must be a positive number of seconds or None, got {v!r}")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+            raise VerifyError(f"{name} must be a number in [0, 1), got {v!r}")
+
+
 def verify(
     claim: Any,
     derived: Any,
@@ -484,9 +1138,12 @@ def verify(
     seed: int = 0,
     rtol: float = 1e-8,
     atol: float = 1e-10,
-    sizes: Sequence[int] = (1, 2, 3, 4),
+    sizes: Sequence[int] = (1, 2, 3, 4, 5, 6),
     symbolic: bool = True,
     syntax: str = "auto",
+    digits: int = 50,
+    symbolic_budget: float | None = 10.0,
+    numeric_budget: float | None = 60.0,
 ) -> Verdict:
     """Decide whether ``claim`` equals ``derived``.
 
@@ -510,22 +1167,39 @@ def verify(
     n_points, seed
         Number of random points of the numeric test and the seed of their generator.
     rtol, atol
-        Two values ``x, y`` agree when ``|x - y| <= atol + rtol * max(1, |x|, |y|)``.
+        Two double-precision values ``x, y`` agree when
+        ``|x - y| <= atol + rtol * max(1, |x|, |y|)``.
     sizes
-        The sizes tried for symbolic dimensions (abstract mode).
+        The sizes tried for symbolic dimensions (abstract mode), from 1 to
+        :data:`MAX_SIZE`; one size above the largest integer power in either side is
+        added (Cayley-Hamilton: a matrix identity can hold up to its degree only).
     symbolic
         Try the symbolic simplification first.
     syntax
         ``"auto"``, ``"sympy"`` or ``"latex"`` for string claims.
+    digits
+        Significant digits of the mpmath re-check of the points that agree in double
+        precision; there two values agree when they differ by at most
+        ``10**-(digits - 10)`` relative to ``max(1, |x|, |y|)`` (a larger difference is
+        confirmed with 30 more digits before it counts).
+    symbolic_budget, numeric_budget
+        Seconds of wall-clock time for the symbolic attempt and for the numeric
+        comparison (each runs in a child process that is ended when its budget is
+        spent; ``None``: no limit).  A spent symbolic budget leaves the decision to the
+        numeric test; a spent numeric budget gives ``"undecided"`` naming the budget.
 
     Returns
     -------
     Verdict
+        ``status`` is ``"equal"`` only with a symbolic proof; ``"consistent"`` when the
+        two sides agree at every point tried without a proof.
 
     Raises
     ------
-    symrg.verify.parsing.ClaimError
+    symrg.errors.ClaimError
         The claim string is malformed, unsafe, or uses unknown names.
+    symrg.errors.VerifyError
+        The derived result is of a kind that cannot be compared, or an option is invalid.
 
     Examples
     --------
@@ -536,7 +1210,12 @@ def verify(
     >>> v = verify("K**2", K**3, seed=1)
     >>> v.status, v.method
     ('not equal', 'numeric')
+    >>> v = verify("exp(x**2 + 50)", "exp(x**2 + 50) + 1")
+    >>> v.status, v.method, v.reason
+    ('not equal', 'symbolic', 'the difference (claim - derived) is the nonzero constant -1')
     """
+    _check_options(n_points, digits, {"symbolic_budget": symbolic_budget, "numeric_budget": numeric_budget},
+                   rtol, atol)
     ctx = _Context()
     if hasattr(derived, "rhs_latex") and hasattr(derived, "energy"):
         ctx.add_model(derived)
@@ -550,19 +1229,30 @@ def verify(
     if isinstance(derived, str):
         ns = Namespace(strict=False)
         derived = parse_claim(derived, ns, syntax)
+    elif isinstance(derived, (int, float)) and not isinstance(derived, bool):
+        derived = parse_claim(derived, ns, syntax)
     derived_value = _as_value(derived)
-    if not isinstance(derived_value, str):
-        ns.add_expression(derived_value)
+    if not isinstance(derived_value, (sp.Basic, sp.MatrixBase)):
+        raise VerifyError(f"cannot compare a claim with a {type(derived_value).__name__}; give an energy model, "
+                          "a sympy expression or matrix, or a string")
+    ns.add_expression(derived_value)
     for k, v in dict(where or {}).items():
         sym = ns.names.get(k) if isinstance(k, str) else k
-        if not isinstance(sym, sp.MatrixSymbol):
-            raise VerifyError(f"where: {k!r} must name a matrix symbol of the result")
+        if not isinstance(sym, sp.MatrixSymbol) or not isinstance(v, (sp.Basic, sp.MatrixBase)):
+            raise VerifyError(f"where: {k!r} must name a matrix symbol of the result and map to a sympy expression")
         ctx.definitions[sym] = (v.arg, True) if isinstance(v, sp.Inverse) else (v, False)
         ns.add(sym)
         ns.add_expression(v)
     for c in conditions:
+        if not isinstance(c, (sp.Basic, sp.MatrixBase)):
+            raise VerifyError(f"a condition must be a sympy matrix expression, got {type(c).__name__}")
         ctx.conditions.append((c, "given condition"))
-    claim_value = parse_claim(_as_value(claim), ns, syntax) if isinstance(_as_value(claim), str) else match_names(_as_value(claim), ns)
+    claim_value = parse_claim(_as_value(claim), ns, syntax)
+    # explicit matrices as immutable (hashable) ones: both sides are used as dictionary keys
+    if isinstance(claim_value, sp.MatrixBase):
+        claim_value = sp.ImmutableMatrix(claim_value)
+    if isinstance(derived_value, sp.MatrixBase):
+        derived_value = sp.ImmutableMatrix(derived_value)
 
     d_shape, c_shape = _shape_of(derived_value), _shape_of(claim_value)
     if d_shape is None and c_shape == (1, 1):
@@ -577,82 +1267,196 @@ def verify(
         return Verdict("not equal", "symbolic", f"the derived result is {what} but the claim is {got}",
                        claim=claim_value, derived=derived_value)
 
+    choices = _size_choices(sizes, [claim_value, derived_value])
+    sym: tuple[str, str] = ("unknown", "")
+    spent = ""
     if symbolic:
         try:
-            how = _symbolic_zero(claim_value - derived_value, ctx)
+            diff = claim_value - derived_value
         except (TypeError, ValueError, sp.ShapeError):
-            how = None
-        if how is not None:
-            return Verdict("equal", "symbolic", how, claim=claim_value, derived=derived_value)
-    return _numeric(claim_value, derived_value, ctx, n_points, seed, rtol, atol, sizes)
+            diff = None
+        if diff is not None:
+            try:
+                sym = _bounded(lambda: _safe_symbolic_step(diff, ctx), symbolic_budget, "symbolic simplification")
+            except _OverBudget as e:
+                spent = str(e)
+    if sym[0] == "zero":
+        return Verdict("equal", "symbolic", sym[1], claim=claim_value, derived=derived_value)
+    try:
+        num = _bounded(lambda: _compare(claim_value, derived_value, ctx, n_points, seed, rtol, atol, choices, digits),
+                       numeric_budget, "numeric comparison")
+    except _OverBudget as e:
+        if sym[0] == "nonzero":
+            return Verdict("not equal", "symbolic", sym[1], claim=claim_value, derived=derived_value)
+        why = f"the time budget of the {e} was spent"
+        if spent:
+            why = f"the time budgets of the {spent} and of the {e} were spent"
+        return Verdict("undecided", "", why, claim=claim_value, derived=derived_value, budget=str(e))
+    num = replace(num, claim=claim_value, derived=derived_value)
+    if sym[0] == "nonzero":
+        ce = num.counterexample if num.status == "not equal" else None
+        return replace(num, status="not equal", method="symbolic", reason=sym[1], counterexample=ce)
+    if spent and num.status in ("consistent", "undecided"):
+        num = replace(num, reason=f"{num.reason}; the symbolic attempt stopped at its budget, {spent}", budget=spent)
+    return num
 
 
-def _numeric(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, rtol: float, atol: float,
-             sizes: Sequence[int]) -> Verdict:
+def _safe_symbolic_step(diff: Any, ctx: _Context) -> tuple[str, str]:
+    # the symbolic attempt is best effort: sympy may refuse exotic input in many ways
+    try:
+        return _symbolic_step(diff, ctx)
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - any failure leaves the decision to the numeric test
+        return "unknown", ""
+
+
+def _mp_difference(c: Any, d: Any) -> tuple[Any, Any]:
+    """(max |c - d|, max(1, |c|, |d|)) of two mpmath values (scalars or matrices)."""
+    cm, dm = isinstance(c, mpmath.matrix), isinstance(d, mpmath.matrix)
+    if cm and (c.rows, c.cols) == (1, 1) and not dm:
+        c, cm = c[0, 0], False
+    if dm and (d.rows, d.cols) == (1, 1) and not cm:
+        d, dm = d[0, 0], False
+    if cm != dm or (cm and (c.rows, c.cols) != (d.rows, d.cols)):
+        return mpmath.inf, mpmath.mpf(1)
+    if cm:
+        cs = [c[i, j] for i in range(c.rows) for j in range(c.cols)]
+        ds = [d[i, j] for i in range(d.rows) for j in range(d.cols)]
+    else:
+        cs, ds = [c], [d]
+    diff = max((abs(x - y) for x, y in zip(cs, ds)), default=mpmath.mpf(0))
+    scale = max([mpmath.mpf(1)] + [abs(x) for x in cs] + [abs(y) for y in ds])
+    return diff, scale
+
+
+def _hp_compare(claim: Any, derived: Any, sampler: _Sampler, leaves: dict, sizes: dict, digits: int) -> tuple | None:
+    """Compare both sides at one point with mpmath.
+
+    Returns None when a side cannot be evaluated there, else
+    ``(differs, relative difference, claimed, derived, dps)``: a difference above
+    ``10**-(digits - 10)`` counts only if it persists with 30 more digits (so that
+    rounding in a cancelling expression is not taken for a difference).
+    """
+
+    def at(dps: int) -> tuple:
+        with mpmath.workdps(dps):
+            env = sampler.mp_env(leaves, sizes)
+            ev = _MpEvaluator(env, sizes)
+            d = ev(derived)
+            c = ev(claim)
+            diff, scale = _mp_difference(c, d)
+            return diff / scale, c, d
+
+    tol = mpmath.mpf(10) ** (10 - digits)
+    try:
+        rel, c, d = at(digits)
+        if rel <= tol:
+            return False, float(rel), c, d, digits
+        rel, c, d = at(digits + 30)
+    except (_Undefined, ValueError, ZeroDivisionError, TypeError, OverflowError, AttributeError):
+        return None
+    return bool(rel > tol), float(rel), c, d, digits + 30
+
+
+def _mp_text(x: Any) -> str:
+    if isinstance(x, mpmath.matrix):
+        return "(matrix)" if x.rows * x.cols > 1 else _mp_text(x[0, 0])
+    x = mpmath.mpc(x)
+    if abs(x.imag) <= abs(x.real) * mpmath.mpf(10) ** (-mpmath.mp.dps // 2):
+        return mpmath.nstr(x.real, 30)
+    return mpmath.nstr(x, 30)
+
+
+def _compare(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, rtol: float, atol: float,
+             choices: Sequence[int], digits: int) -> Verdict:
+    """The numeric comparison: double precision at every point, then mpmath re-checks."""
     rng = np.random.default_rng(seed)
-    sampler = _Sampler([claim, derived], ctx, rng, sizes)
+    sampler = _Sampler([claim, derived], ctx, rng, choices)
     compared = 0
-    skipped = 0
     worst = 0.0
+    rounding = 0
     undefined: Counterexample | None = None
+    agreeing: list = []
     with np.errstate(all="ignore"):
         for k in range(n_points):
             pt = sampler.point(k)
             if pt is None:
-                skipped += 1
                 continue
-            env, szs, report = pt
+            env, szs, report, leaves = pt
             try:
                 d = _Evaluator(env, szs)(derived)
             except (_Undefined, ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
                 if isinstance(e, _Undefined) and str(e).startswith("cannot evaluate"):
-                    return Verdict("undecided", "", f"the derived result cannot be evaluated numerically: {e}",
-                                   claim=claim, derived=derived)
-                skipped += 1
+                    return Verdict("undecided", "", f"the derived result cannot be evaluated numerically: {e}")
                 continue
             d = np.asarray(d)
             scale_d = max(1.0, float(np.max(np.abs(d), initial=0.0)))
             if not np.all(np.isfinite(d)) or np.max(np.abs(d.imag), initial=0.0) > 1e-9 * scale_d:
-                skipped += 1  # outside the real domain of the derived result
-                continue
+                continue  # outside the real domain of the derived result
             try:
                 c = np.asarray(_Evaluator(env, szs)(claim))
             except (_Undefined, ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
                 if isinstance(e, _Undefined) and str(e).startswith("cannot evaluate") and "matri" not in str(e):
-                    return Verdict("undecided", "", f"the claim cannot be evaluated numerically: {e}",
-                                   claim=claim, derived=derived)
+                    return Verdict("undecided", "", f"the claim cannot be evaluated numerically: {e}")
                 if undefined is None:
                     undefined = Counterexample(report, None, d.real, float("inf"), f"the claim is undefined here: {e}")
                 continue
             if c.shape != d.shape:
-                ce = Counterexample(report, c, d.real, float("inf"),
+                ce = Counterexample(report, _real_if_close(c), d.real, float("inf"),
                                     f"the claim has shape {c.shape}, the derived result {d.shape}")
-                return Verdict("not equal", "numeric", "the two sides have different shapes", ce, compared, None,
-                               claim, derived)
+                return Verdict("not equal", "numeric", "the two sides have different shapes", ce, compared, None)
             diff = float(np.max(np.abs(c - d), initial=0.0))
             scale = max(1.0, float(np.max(np.abs(c), initial=0.0)), float(np.max(np.abs(d), initial=0.0)))
-            compared += 1
             if not np.all(np.isfinite(c)) or diff > atol + rtol * scale:
-                ce = Counterexample(report, c, d.real, diff if np.isfinite(diff) else float("inf"))
-                return Verdict("not equal", "numeric",
-                               f"the two sides differ at a random point inside the valid region (point {k + 1} of {n_points})",
-                               ce, compared, diff, claim, derived)
-            worst = max(worst, diff)
+                # confirm at high precision: double precision may have lost the digits
+                hp = _hp_compare(claim, derived, sampler, leaves, szs, digits)
+                if hp is None or hp[0]:
+                    ce = Counterexample(report, _real_if_close(c), d.real, diff if np.isfinite(diff) else float("inf"))
+                    return Verdict(
+                        "not equal", "numeric",
+                        f"the two sides differ at a random point inside the valid region (point {k + 1} of {n_points})",
+                        ce, compared + 1, diff, rtol=rtol, atol=atol)
+                rounding += 1
+            else:
+                worst = max(worst, diff)
+            compared += 1
+            agreeing.append((report, leaves, szs))
     if undefined is not None:
         return Verdict("not equal", "numeric", "the claim is undefined where the derived result is defined",
-                       undefined, compared, worst, claim, derived)
+                       undefined, compared, worst)
     if compared < max(3, n_points // 4):
-        why = "no point inside the valid region was found" if compared == 0 else f"only {compared} of {n_points} points were inside the valid region"
-        return Verdict("undecided", "", f"{why} (conditions: {', '.join(str(c) for c, _ in ctx.conditions) or 'none'})",
-                       None, compared, worst if compared else None, claim, derived)
-    size_note = ""
-    if sampler.size_syms:
-        size_note = f", sizes drawn from {sorted(set(sizes))}"
+        why = ("no point inside the valid region was found" if compared == 0
+               else f"only {compared} of {n_points} points were inside the valid region")
+        return Verdict("undecided", "", f"{why} (conditions: {', '.join(_short(c, 80) for c, _ in ctx.conditions) or 'none'})",
+                       None, compared, worst if compared else None)
+    # the re-check at `digits` digits: differences below double precision show here
+    hp_worst = 0.0
+    for report, leaves, szs in agreeing:
+        hp = _hp_compare(claim, derived, sampler, leaves, szs, digits)
+        if hp is None:
+            return Verdict("undecided", "", f"the two sides agree at {compared} points in double precision, but "
+                           f"cannot be evaluated with mpmath at {digits} digits for the re-check", None, compared, worst)
+        differs, rel, c, d, dps = hp
+        if differs:
+            with mpmath.workdps(dps):
+                note = f"at {dps} digits: claimed {_mp_text(c)}, derived {_mp_text(d)}"
+                ce = Counterexample(report, _real_if_close(_mp_to_np(c)), _real_if_close(_mp_to_np(d)), rel, note)
+            return Verdict(
+                "not equal", "numeric",
+                f"the two sides agree in double precision but differ at {digits} significant digits at a random "
+                f"point inside the valid region (relative difference {rel:.1e})",
+                ce, compared, worst, digits=digits, hp_points=len(agreeing), rtol=rtol, atol=atol)
+        hp_worst = max(hp_worst, rel)
+    tried = sorted({int(v) for _, _, szs in agreeing for v in szs.values()})
+    size_note = f"; sizes tried {tried}" if tried else ""
+    extra = f" ({rounding} of them only at {digits} digits, double precision lost the digits)" if rounding else ""
     return Verdict(
-        "equal", "numeric",
-        f"no symbolic proof; the two sides agree at {compared} seeded random points inside the valid region"
-        f"{size_note} (max difference {worst:.1e}, tolerance rtol={rtol:g})",
-        None, compared, worst, claim, derived,
+        "consistent", "numeric",
+        f"no symbolic proof; the two sides agree at {compared} seeded random points inside the valid region in "
+        f"double precision (rtol={rtol:g}, atol={atol:g}; max difference {worst:.1e}){extra} and at all {compared} "
+        f"to {digits} significant digits with mpmath (max relative difference {hp_worst:.1e}){size_note}",
+        None, compared, worst, digits=digits, hp_points=compared, rtol=rtol, atol=atol, sizes=tuple(tried),
     )
 
 
