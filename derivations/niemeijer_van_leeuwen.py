@@ -69,7 +69,7 @@ def derivation() -> Derivation:
     phi = (sp.exp(3 * K) + sp.exp(-K)) / (sp.exp(3 * K) + 3 * sp.exp(-K))
     doc.check("K' - 2 K phi^2 (symbolic, zero)", float(sp.simplify(r1.images[K] - 2 * K * phi**2) != 0), 0.0, 0.0)
     doc.check("h' - 3 phi h (symbolic, zero)", float(sp.simplify(r1.images[h] - 3 * phi * h) != 0), 0.0, 0.0)
-    (fp1,) = r1.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
+    (fp1,) = r1.recursion_map.fixed_points(seeds=[(0.3, 0.0)])
     yt1, yh1 = fp1.y(K), fp1.y(h)  # the thermal and magnetic directions, by their eigenvectors
     doc.table(["quantity", "value"], [
         ["K*", mpmath.nstr(mpmath.mpf(sp.N(fp1.values[0], 30)), 16)],
@@ -89,7 +89,7 @@ def derivation() -> Derivation:
     pairs = {"K": [(blocks.locate(a)[1], blocks.locate(c)[1]) for a, c in conn[D0]]}
     doc.check("K'(0.35) vs two-block enumeration", float(r1.images[K].subs(K, kv)), _patch_pair_coefficient(kv, {"K": kv}, pairs), 1e-13)
     r1f = cumulant_rg(model, blocks, "majority", 1, perturb_fields=False)
-    (fpf,) = r1f.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
+    (fpf,) = r1f.recursion_map.fixed_points(seeds=[(0.3, 0.0)])
     yhf = max(float(y) for y in fpf.rg_eigenvalues)
     doc.text(f"With the field in K_0 instead of the perturbation: h' = {sp.sstr(r1f.raw[h])}, y_h = {yhf:.12f} > d = 2 (unphysical).")
 
@@ -107,7 +107,7 @@ def derivation() -> Derivation:
         doc.equation(s, e)
     for c in (K, L, M, h):
         doc.equation(f"{c}'", r2.raw[c], name=f"{c}' second order")
-    rmap = r2.recursion_map(couplings=(K, L, M))
+    rmap = r2.projected_map(couplings=(K, L, M))
     fps = rmap.fixed_points(seeds=[(0.28, -0.014, -0.015)])
     (fp2,) = [f for f in fps if abs(float(f.values[0]) - 0.28) < 0.05]
     lam_h = sp.diff(r2.images[h], h).subs(dict(zip((K, L, M), fp2.values)))

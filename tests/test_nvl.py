@@ -165,7 +165,7 @@ def test_first_order_symbolic(first):
 def test_first_order_fixed_point_and_exponents(first):
     model, res = first
     K, h = model.couplings
-    (fp,) = res.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
+    (fp,) = res.recursion_map.fixed_points(seeds=[(0.3, 0.0)])
     with mpmath.workdps(30):
         Kstar = mpmath.log(1 + 2 * mpmath.sqrt(2)) / 4
         assert abs(mpmath.mpf(sp.N(fp.values[0], 30)) - Kstar) < 1e-25
@@ -192,7 +192,7 @@ def test_field_in_h0_gives_unphysical_yh():
     model = ising_model(lat, {"K": 1, "h": "field"})
     K, h = model.couplings
     res = cumulant_rg(model, triangular_blocks(lat), "majority", 1, perturb_fields=False)
-    (fp,) = res.recursion_map().fixed_points(seeds=[(0.3, 0.0)])
+    (fp,) = res.recursion_map.fixed_points(seeds=[(0.3, 0.0)])
     yh = max(float(y) for y in fp.rg_eigenvalues)
     assert yh > 2  # above the dimension: docs/block_rg.md
 
@@ -212,7 +212,7 @@ def test_second_order_images_match_patch_enumeration(second):
 def test_second_order_fixed_point_and_exponents(second):
     model, res = second
     K, L, M, h = model.couplings
-    rmap = res.recursion_map(couplings=(K, L, M))
+    rmap = res.projected_map(couplings=(K, L, M))
     fps = rmap.fixed_points(seeds=[(0.28, -0.014, -0.015)])
     (fp,) = [f for f in fps if abs(float(f.values[0]) - 0.28) < 0.05]
     star = tuple(float(v) for v in fp.values)

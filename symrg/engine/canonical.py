@@ -24,6 +24,7 @@ from typing import Mapping
 import sympy as sp
 
 from symrg.engine.marginalization import fold_all
+from symrg.model.frozen import freeze
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.model import services
 
@@ -42,6 +43,18 @@ class CanonicalForm:
     variables: tuple[sp.Symbol, ...]
     couplings: Mapping[tuple, sp.Expr]
     constant: sp.Expr
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "couplings", freeze(self.couplings))
+
+    def text(self) -> str:
+        """One line per coefficient, by order: ``order  product  coefficient``."""
+        lines = [f"canonical form in {len(self.variables)} units, constant {sp.sstr(self.constant)}:"]
+        lines += [f"  {k}  {sp.sstr(prod)}  {sp.sstr(c)}" for k, prod, c in self.table()]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
 
     def by_order(self, k: int) -> dict[tuple, sp.Expr]:
         """The coefficients of the products of ``k`` units."""

@@ -44,6 +44,7 @@ from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, Mo
 from symrg.engine.multilinear import exact_couplings as _numeric_exact
 from symrg.engine.multilinear import symbolic_couplings
 from symrg.model import services
+from symrg.model.frozen import freeze
 from symrg.model.expressions import _explicit_argument, explicit_block
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
@@ -74,6 +75,24 @@ class CumulantSeries:
     index_formula: str
     fluctuations: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
     supports: tuple[tuple, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base", freeze(self.base))
+        object.__setattr__(self, "orders", freeze(self.orders))
+
+    def text(self) -> str:
+        """Summary: the index formula, then every nonzero coefficient by order and subset."""
+        lines = [f"cumulant series to order {self.order} in {len(self.units)} units: {self.index_formula}"]
+        for n in range(1, self.order + 1):
+            for key, c in self.orders[n].items():
+                if c != 0:
+                    lines.append(f"  c^({n})[{' '.join(map(str, key)) or '1'}] = {sp.sstr(c)}")
+        if self.radius_conditions:
+            lines.append("  converges when " + "; ".join(sp.sstr(c) for c in self.radius_conditions))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
 
     def coupling(self, n: int, *units: sp.Symbol) -> sp.Expr:
         """Contribution of the n-th cumulant to the coefficient of ``prod units``."""

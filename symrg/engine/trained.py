@@ -20,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from symrg.engine.marginalization import marginalize
+from symrg.model.frozen import FrozenDict, array_hash, arrays_equal, readonly_array
 from symrg.model.energy import EnergyModel, ModelError, rbm
 from symrg.engine.multilinear import exact_couplings as _transform
 
@@ -40,11 +41,33 @@ class TrainedRBM:
     """An RBM with numeric parameters in symrg's convention.
 
     ``model`` is the symbolic RBM (explicit sizes), ``values`` its parameters
-    ``a`` (visible field), ``b`` (hidden field) and ``W`` (visible x hidden).
+    ``a`` (visible field), ``b`` (hidden field) and ``W`` (visible x hidden), as a
+    read-only mapping of read-only arrays; two imports of the same weights compare
+    equal and hash alike.
     """
 
     model: EnergyModel
-    values: dict = field(repr=False)
+    values: Mapping[str, np.ndarray] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", FrozenDict((k, readonly_array(v)) for k, v in self.values.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrainedRBM):
+            return NotImplemented
+        return (self.model == other.model and set(self.values) == set(other.values)
+                and all(arrays_equal(v, other.values[k]) for k, v in self.values.items()))
+
+    def __hash__(self) -> int:
+        return hash((self.model, tuple(sorted((k, array_hash(v)) for k, v in self.values.items()))))
+
+    def __str__(self) -> str:
+        v, h = (self.model.layer(n).size for n in ("v", "h"))
+        W = self.values["W"]
+        return f"trained RBM, {v} {self.model.layer('v').kind.name} visible x {h} hidden units, |W| max {float(np.max(np.abs(W))):.4g}"
+
+    def _repr_latex_(self) -> str:
+        return self.model._repr_latex_()
 
     @cached_property
     def marginal(self) -> EnergyModel:

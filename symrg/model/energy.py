@@ -79,6 +79,10 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 
 
+#: str(model) shows at most this many characters of the energy
+_STR_LIMIT = 2000
+
+
 def _freeze(d: Mapping) -> Mapping:
     return MappingProxyType(dict(d))
 
@@ -208,6 +212,14 @@ class EnergyModel:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{l.name}: {l.size} {l.kind.name}" for l in self.layers)
         return f"EnergyModel({sizes}; {len(self.terms)} non-polynomial terms)"
+
+    def __str__(self) -> str:
+        """``E(v, h) = ...`` in plain text (the energy's pieces in structural order)."""
+        args = ", ".join(self.layer_names)
+        text = self.rhs_text()
+        if len(text) > _STR_LIMIT:  # a summary, not a dump: rhs_text() has it all
+            text = text[:_STR_LIMIT] + f" ... ({len(text)} characters in all; see .rhs_text())"
+        return f"E({args}) = {text}"
 
     # -- operations ------------------------------------------------------------------
     def marginalize(self, *names: str, **kw) -> "EnergyModel":

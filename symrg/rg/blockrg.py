@@ -69,6 +69,7 @@ import sympy as sp
 from symrg.rg.coarse import CoarseRule, coarse_rule
 from symrg.rg.lattice import BlockPartition, Interaction, Lattice, LatticeModel
 from symrg.engine.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
+from symrg.model.frozen import array_hash, arrays_equal, freeze, readonly_array
 from symrg.rg.recursion import RecursionMap
 
 __all__ = [
@@ -108,10 +109,10 @@ class ExactRenormalization:
         ``(coupling name, value)`` pairs used.
     method : str
         ``"enumeration"`` or ``"transfer matrix"``.
-    hamiltonian : ndarray
+    hamiltonian : ndarray (read-only)
         ``K'(h)`` for every coarse configuration (bit ``j`` of the index is ``h_j``,
         ``h_j = 2 bit - 1``; block ``j`` is ``blocks.blocks()[j]``).
-    couplings : ndarray
+    couplings : ndarray (read-only)
         Walsh coefficients of the log-weight ``-K'(h)``, indexed by block-subset bitmask
         (entry 0: the constant).
     log_z : float
@@ -126,6 +127,56 @@ class ExactRenormalization:
     hamiltonian: np.ndarray = field(repr=False)
     couplings: np.ndarray = field(repr=False)
     log_z: float
+
+    def __post_init__(self) -> None:
+        # read-only copies: the result is a value (== and hash below compare the arrays)
+        object.__setattr__(self, "hamiltonian", readonly_array(self.hamiltonian))
+        object.__setattr__(self, "couplings", readonly_array(self.couplings))
+
+    def _key(self) -> tuple:
+        return (self.model, self.blocks, self.rule, self.values, self.method, self.log_z)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExactRenormalization):
+            return NotImplemented
+        return (
+            self._key() == other._key()
+            and arrays_equal(self.hamiltonian, other.hamiltonian)
+            and arrays_equal(self.couplings, other.couplings)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._key(), array_hash(self.couplings)))
+
+    def text(self, tol: float = 1e-12, limit: int = 8) -> str:
+        """Summary: the method, log Z and the largest couplings of each order."""
+        lines = [f"exact renormalization ({self.method}) of {len(self.hamiltonian)} coarse configurations "
+                 f"on {self.num_blocks} blocks; log Z = {self.log_z:.12g}"]
+        for order, rows in self.table(tol).items():
+            if order == 0:
+                continue
+            top = sorted(rows.items(), key=lambda kv: (-round(abs(kv[1]), 12), kv[0]))[:limit]
+            more = f" (+{len(rows) - len(top)} more)" if len(rows) > len(top) else ""
+            lines.append(f"  order {order}: " + ", ".join(f"g'{list(k)} = {v:.6g}" for k, v in top) + more)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self, tol: float = 1e-12, limit: int = 8) -> str:
+        """The largest couplings of each order as ``g'_{S} = value``, one row per order."""
+        rows = []
+        for order, table in self.table(tol).items():
+            if order == 0:
+                continue
+            top = sorted(table.items(), key=lambda kv: (-round(abs(kv[1]), 12), kv[0]))[:limit]
+            rows.append(rf"\text{{order {order}}} &: " + ", ".join(
+                rf"g'_{{{','.join(map(str, k))}}} = {sp.latex(sp.Float(v, 6))}" for k, v in top))
+        rows.append(rf"\log Z &= {sp.latex(sp.Float(self.log_z, 12))}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
 
     @property
     def num_blocks(self) -> int:
@@ -480,11 +531,11 @@ class CumulantRG:
         ``(symbol, closed form)`` of the block moments ``alpha_A``, ``beta_A``
         (``E[prod_{i in A} x_i | h] = alpha_A + beta_A h``) left in ``raw``; moments that
         vanish identically are already set to zero, equal ones merged.
-    raw : dict
-        ``{coupling: image}`` in the couplings and the block-moment symbols.
-    images : dict
-        ``{coupling: image}`` with the block moments substituted.
-    coefficients : dict
+    raw : Mapping
+        ``{coupling: image}`` in the couplings and the block-moment symbols (read-only).
+    images : Mapping
+        ``{coupling: image}`` with the block moments substituted (read-only).
+    coefficients : Mapping
         ``{target blocks: coefficient of prod h_j in -K'(h)}`` in block-moment symbols,
         for every target computed (block coordinates in superlattice units).
     constant : Expr
@@ -500,15 +551,35 @@ class CumulantRG:
     counting: tuple
     perturb_fields: bool
     block_moments: tuple
-    raw: dict
-    images: dict
-    coefficients: dict
+    raw: Mapping
+    images: Mapping
+    coefficients: Mapping
     constant: sp.Expr
     num_clusters: int
+
+    def __post_init__(self) -> None:
+        for name in ("raw", "images", "coefficients"):
+            object.__setattr__(self, name, freeze(getattr(self, name)))
 
     @property
     def couplings(self) -> tuple:
         return tuple(self.images)
+
+    def text(self) -> str:
+        """Summary: the counting and every coupling's image."""
+        head = (f"cumulant RG at order {self.order} ({self.num_clusters} clusters, "
+                f"b = {self.blocks.scale_factor}, {self.rule.name} rule):")
+        return "\n".join([head] + [f"  {c}' = {sp.sstr(e)}" for c, e in self.images.items()])
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        rows = [rf"{sp.latex(sp.Symbol(str(c) + chr(39)))} &= {sp.latex(e)}" for c, e in self.images.items()]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
 
     @property
     def substitutions(self) -> dict:
@@ -522,10 +593,19 @@ class CumulantRG:
         e = self.coefficients[key]
         return e.xreplace(self.substitutions) if substitute else e
 
-    def recursion_map(self, couplings: Sequence[Any] | None = None, substitute: bool = True, name: str | None = None) -> RecursionMap:
-        """The recursion map ``g -> g'`` with scale factor ``b = size^(1/d)``.
+    @property
+    def recursion_map(self) -> RecursionMap:
+        """The recursion map ``g -> g'`` of all couplings, scale factor ``b = size^(1/d)``.
 
-        ``couplings`` selects a subset (the others are set to zero in the images).
+        A property, as on :class:`~symrg.rg.chain.ChainDecimation`; for a subset of the
+        couplings or the images in block-moment symbols use :meth:`projected_map`.
+        """
+        return self.projected_map()
+
+    def projected_map(self, couplings: Sequence[Any] | None = None, substitute: bool = True, name: str | None = None) -> RecursionMap:
+        """The recursion map of the ``couplings`` selected (the others are set to zero).
+
+        ``substitute=False`` keeps the block moments as symbols (the ``raw`` images).
         """
         keep = self.couplings if couplings is None else tuple(self._sym(c) for c in couplings)
         drop = {c: 0 for c in self.couplings if c not in keep}

@@ -32,11 +32,12 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import mpmath
 import sympy as sp
 
+from symrg.model.frozen import freeze
 from symrg.rg.recursion import RecursionMap
 from symrg.model.units import Discrete, unit_kind
 
@@ -83,6 +84,15 @@ class DroppedTerm:
     def text(self) -> str:
         return f"{self.name}: ({sp.sstr(self.coefficient)}) * ({sp.sstr(self.basis)})"
 
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        return rf"\text{{{self.name}}}: \left({sp.latex(self.coefficient)}\right) {sp.latex(self.basis)}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
 
 @dataclass(frozen=True)
 class ChainDecimation:
@@ -107,8 +117,8 @@ class ChainDecimation:
         ``T^b`` without the factor ``exp(b g)``: the summed bond weight.
     log_weight : ImmutableMatrix
         ``phi'(x_i, x_j) = b g + log (T^b)_{ij}`` (exact renormalized bond).
-    images : dict
-        ``{coupling: image}`` for the projected couplings.
+    images : Mapping
+        ``{coupling: image}`` for the projected couplings (read-only).
     constant_image : Expr
         ``g'``.
     dropped : tuple of DroppedTerm
@@ -126,10 +136,13 @@ class ChainDecimation:
     transfer: sp.ImmutableMatrix
     renormalized: sp.ImmutableMatrix
     log_weight: sp.ImmutableMatrix
-    images: dict
+    images: Mapping
     constant_image: sp.Expr
     dropped: tuple
     residual: sp.Expr
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "images", freeze(self.images))
 
     @property
     def exact(self) -> bool:
@@ -154,6 +167,19 @@ class ChainDecimation:
         for d in self.dropped:
             lines.append("dropped " + d.text())
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return f"decimation of a {self.units.name.lower()} chain, b = {self.b}{'' if self.exact else ' (projected)'}:\n" + self.text()
+
+    def latex(self) -> str:
+        """The recursion map, one aligned row per coupling, then any dropped term."""
+        rows = [rf"{sp.latex(sp.Symbol(f'{c}' + chr(39)))} &= {sp.latex(self.images[c])}" for c in self.couplings]
+        rows.append(rf"{sp.latex(sp.Symbol(f'{self.constant}' + chr(39)))} &= {sp.latex(self.constant_image)}")
+        rows += [rf"&\text{{dropped}}\ {d.latex()}" for d in self.dropped]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
 
 
 # ----------------------------------------------------------------------------------

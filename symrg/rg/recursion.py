@@ -36,6 +36,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.model import services
+from symrg.model.frozen import array_hash, arrays_equal, freeze, readonly_array
 
 __all__ = [
     "RecursionMap",
@@ -90,7 +91,10 @@ class FixedPoint:
     rg_eigenvalues: tuple
     labels: tuple
     b: sp.Expr
-    original: dict | None = None
+    original: Mapping | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "original", None if self.original is None else freeze(self.original))
 
     @property
     def nu(self) -> sp.Expr | None:
@@ -151,6 +155,17 @@ class FixedPoint:
     def __repr__(self) -> str:
         return f"FixedPoint({self.text()})"
 
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        vals = ", ".join(f"{sp.latex(c)}^* = {sp.latex(v)}" for c, v in zip(self.couplings, self.values))
+        ys = ", ".join(rf"{sp.latex(y)}\ (\text{{{lab}}})" for y, lab in zip(self.rg_eigenvalues, self.labels))
+        return rf"{vals};\quad y = {ys}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -165,6 +180,46 @@ class Flow:
     couplings: tuple
     points: np.ndarray
     constants: np.ndarray | None
+
+    def __post_init__(self) -> None:
+        # read-only copies: a result never shares a writable array with its caller
+        object.__setattr__(self, "points", readonly_array(self.points))
+        object.__setattr__(self, "constants", readonly_array(self.constants))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flow):
+            return NotImplemented
+        return (
+            self.couplings == other.couplings
+            and arrays_equal(self.points, other.points)
+            and arrays_equal(self.constants, other.constants)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.couplings, array_hash(self.points), array_hash(self.constants)))
+
+    @property
+    def steps(self) -> int:
+        """Number of steps taken (``len(points) - 1``)."""
+        return len(self.points) - 1
+
+    def text(self) -> str:
+        names = ", ".join(map(str, self.couplings))
+        first = ", ".join(f"{float(x):.6g}" for x in self.points[0])
+        last = ", ".join(f"{float(x):.6g}" for x in self.points[-1])
+        return f"flow of ({names}) over {self.steps} steps: ({first}) -> ({last})"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        names = ", ".join(sp.latex(c) for c in self.couplings)
+        first = ", ".join(sp.latex(sp.Float(float(x), 6)) for x in self.points[0])
+        last = ", ".join(sp.latex(sp.Float(float(x), 6)) for x in self.points[-1])
+        return rf"({names}):\ ({first}) \xrightarrow{{{self.steps}\ \text{{steps}}}} ({last})"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
 
 
 @dataclass(frozen=True)
@@ -184,6 +239,19 @@ class FlowFreeEnergy:
     @property
     def free_energy(self) -> mpmath.mpf:
         return -self.log_z_per_bond
+
+    def text(self) -> str:
+        return (f"log Z per bond = {mpmath.nstr(self.log_z_per_bond, 15)} "
+                f"(free energy {mpmath.nstr(self.free_energy, 15)}; {self.steps} steps, tail {mpmath.nstr(self.tail, 3)})")
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        return rf"\frac{{1}}{{N_b}} \log Z = {mpmath.nstr(self.log_z_per_bond, 15)}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
 
 
 # ----------------------------------------------------------------------------------
@@ -398,6 +466,9 @@ class RecursionMap:
 
     def text(self) -> str:
         return "\n".join(f"{lhs} = {sp.sstr(rhs)}" for lhs, rhs in self.equations()) + f"\n(b = {self.b})"
+
+    def __str__(self) -> str:
+        return self.text()
 
     def latex(self) -> str:
         rows = [f"{sp.latex(lhs)} &= {sp.latex(rhs)}" for lhs, rhs in self.equations()]

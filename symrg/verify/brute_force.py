@@ -63,7 +63,32 @@ class CrossCheck:
             lines.append(f"  log Z error: {self.log_z_error:.3e}")
         if self.correlator_error is not None:
             lines.append(f"  pair correlator error: {self.correlator_error:.3e}")
+        lines.append(f"  {'passed' if self.passed else 'FAILED'} (tolerance {self.tolerance:.0e})")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        rows = [rf"\max |\Delta H| &= {_latex_number(self.max_abs_error)} \quad ({self.n_points}\ \text{{states}})",
+                rf"\max |\Delta H| / |H| &= {_latex_number(self.max_rel_error)}"]
+        if self.log_z_error is not None:
+            rows.append(rf"|\Delta \log Z| &= {_latex_number(self.log_z_error)}")
+        if self.correlator_error is not None:
+            rows.append(rf"\max |\Delta \langle x_i x_j \rangle| &= {_latex_number(self.correlator_error)}")
+        rows.append(rf"&\text{{{'passed' if self.passed else 'FAILED'} (tolerance {self.tolerance:.0e})}}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
+
+def _latex_number(x: float) -> str:
+    """``1.234 \\times 10^{-5}`` (plain ``0`` for zero)."""
+    if x == 0:
+        return "0"
+    mant, exp = f"{x:.3e}".split("e")
+    return rf"{mant} \times 10^{{{int(exp)}}}"
 
 
 def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict | None = None, scale: float = 0.5) -> dict:
