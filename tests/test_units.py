@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symrg.errors import ModelError
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, unit_kind
 
 eta = sp.Symbol("eta", real=True)
@@ -36,7 +37,7 @@ def test_gaussian_log_partition_is_the_gaussian_integral():
     p = 2.5
     g = Gaussian(p)
     for x in (-1.0, 0.3):
-        integral = mpmath.quad(lambda y: mpmath.exp(x * y - p * y * y / 2), [-mpmath.inf, mpmath.inf])
+        integral = mpmath.quad(lambda y, x=x: mpmath.exp(x * y - p * y * y / 2), [-mpmath.inf, mpmath.inf])
         assert float(g.log_partition(eta).subs(eta, x)) == pytest.approx(float(mpmath.log(integral)), rel=1e-13)
 
 
@@ -61,3 +62,87 @@ def test_bad_kinds_are_refused():
         unit_kind("potts")
     with pytest.raises(ValueError, match="Bernoulli units take"):
         Bernoulli((0, 2))
+
+
+# --------------------------------------------------------------------------------------
+# constructors never evaluate text (issue 11, item 2)
+# --------------------------------------------------------------------------------------
+def _hostile(canary):
+    return [
+        f"__import__('os').system('touch {canary}')",
+        f"exec(\"open('{canary}', 'w').close()\")",
+        f"Symbol('q') + __import__('pathlib').Path('{canary}').touch()",
+        "lambda: 0",
+        "q + 1",
+        "2*q",
+        "x**2",
+        "1 + 1",
+        "",
+        " ",
+    ]
+
+
+def test_constructors_refuse_code_strings_and_run_nothing(tmp_path):
+    canary = tmp_path / "canary"
+    for text in _hostile(canary):
+        with pytest.raises(ModelError, match="never evaluated|not accepted"):
+            Gaussian(text)
+        with pytest.raises(ModelError, match="never evaluated|not accepted"):
+            Discrete((0, text))
+        with pytest.raises(ModelError):
+            unit_kind(text)
+    assert not canary.exists()
+
+
+def test_constructors_accept_numbers_symbols_and_numeric_literals():
+    assert Gaussian("q").precision == sp.Symbol("q")
+    assert Gaussian(" p2 ").precision == sp.Symbol("p2")
+    assert Gaussian("1/2").precision == sp.Rational(1, 2)
+    assert Gaussian("2.5").precision == sp.Float("2.5")
+    assert Gaussian(np.float64(3.0)).precision == sp.Float(3.0)
+    p = sp.Symbol("p", positive=True)
+    assert Gaussian(p).precision is p
+    assert Discrete(("1/2", "-3", "0.25", 2.5, np.int64(7))).values == (
+        sp.Rational(1, 2), -3, sp.Rational(1, 4), sp.Rational(5, 2), 7)
+    assert Discrete((0, sp.sqrt(2))).values == (0, sp.sqrt(2))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [float("nan"), float("inf"), 1j, True, sp.nan, sp.oo, sp.zoo, sp.I, -1, 0, sp.Matrix([1]), [1.0], None],
+)
+def test_gaussian_precision_must_be_a_positive_real_number(bad):
+    with pytest.raises(ModelError):
+        Gaussian(bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [(0, float("nan")), (0, float("inf")), (0, 1j), (0, sp.oo), (0, sp.nan), (0, sp.Symbol("a", real=True)),
+     (True, 0), "01", 5, tuple(range(65))],
+)
+def test_discrete_values_must_be_finite_real_numbers(bad):
+    with pytest.raises(ModelError):
+        Discrete(bad)
+
+
+def test_kind_hooks_of_the_builtin_kinds():
+    b, s, g = Bernoulli(), Spin(), Gaussian(2)
+    theta = sp.Symbol("theta", real=True)
+    # closed forms agree with the generic fallback of a plain Discrete on the same support
+    for kind, plain in ((b, Discrete((0, 1))), (s, Discrete((-1, 1)))):
+        assert sp.simplify(kind.convergence_radius(theta) - plain.convergence_radius(theta)) == 0
+        for f, c in zip(kind.field_cumulants(5, theta), plain.field_cumulants(5, theta)):
+            assert abs(float((f - c).subs(theta, 0.43))) < 1e-13
+        assert kind.square_reduction() == plain.square_reduction()
+        assert kind.multilinear_basis == plain.multilinear_basis
+    assert b.square_reduction() == (1, 0) and s.square_reduction() == (0, 1)
+    assert g.convergence_radius(theta) == sp.oo and g.is_gaussian and not g.is_discrete
+    assert Discrete((0, 1, 2)).square_reduction() is None and Discrete((0, 2)).multilinear_basis is None
+    # Gaussian moments from its field cumulants: E[x^4] = 3 var^2 + 6 var mean^2 + mean^4
+    mean, var = theta / 2, sp.Rational(1, 2)
+    assert sp.expand(g.moment(4, None, theta) - (3 * var**2 + 6 * var * mean**2 + mean**4)) == 0
+    assert list(s.contains([-1, 1, 0, 0.5])) == [True, True, False, False]
+    assert list(g.contains([0.3, np.inf, np.nan])) == [True, False, False]
+    assert b.arguments() == {} and g.arguments() == {"precision": 2}
+    assert Discrete((0, 2)).arguments() == {"values": (0, 2)}

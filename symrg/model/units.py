@@ -410,8 +410,8 @@ class Discrete(UnitKind):
             raise ModelError(f"Discrete unit needs at least two values, got {self.values!r}")
         if len(set(vals)) != len(vals):
             raise ModelError(f"Discrete unit values must be distinct, got {self.values!r}")
-        if not all(v.is_real and v.is_finite for v in vals):
-            raise ModelError(f"Discrete unit values must be real numbers, got {self.values!r}")
+        if not all(v.is_number and v.is_real and v.is_finite for v in vals):
+            raise ModelError(f"Discrete unit values must be real numbers (not symbols), got {self.values!r}")
         object.__setattr__(self, "values", tuple(vals))
 
     @property
@@ -751,7 +751,7 @@ class Gaussian(UnitKind):
 
     def __post_init__(self) -> None:
         p = _scalar(self.precision, "Gaussian precision", allow_symbol=True)
-        if p.is_positive is False or p.is_real is False or p.is_finite is False:
+        if p.is_positive is False or p.is_real is False or p.is_finite is False or p.has(sp.nan, sp.zoo):
             raise ModelError(f"Gaussian precision must be positive, got {self.precision!r}")
         object.__setattr__(self, "precision", p)
 
