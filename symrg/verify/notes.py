@@ -1,0 +1,309 @@
+r"""Check a page of notes at once: every equation that names a result of a derivation.
+
+:func:`check_notes` reads a LaTeX or Markdown note, finds its displayed equations
+(``equation``/``align``/``gather``/``multline`` environments and their rows,
+``$$...$$``, ``\[...\]``, and inline ``$...$``), keeps those whose left side names a
+result of the derivation (``K' = ...``, ``h'``, ``H(v) = ...``; a result recorded as
+``"K' (b=2)"`` is named ``K'`` in a note), and verifies each right-hand side (every
+link of a chain ``K' = A = B``) with :func:`symrg.verify.verdict.verify`.  A left side
+that is an expression of one result, such as ``\tanh K' = \tanh^2 K``, is checked by
+putting the derived result into it.  The report lists one row per check, the results
+the note does not mention (unchecked), and the equations it could not read (with
+their position).  Nothing in the note is executed: claims are read by
+:mod:`symrg.verify.latex_reader`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> K = sp.Symbol("K", real=True)
+>>> note = r'''
+... The decimated coupling is
+... \begin{equation} K' = \tfrac12 \ln\cosh 2K , \end{equation}
+... and the field $h' = 0$ stays zero.
+... '''
+>>> report = check_notes(note, {"K'": sp.log(sp.cosh(2*K))/2, "u'": sp.tanh(K)**2})
+>>> [(c.result, c.status) for c in report.checks], report.unchecked
+([("K'", 'equal')], ("u'",))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symrg.errors import ClaimError, SymrgError
+from symrg.verify.diagnosis import Diagnosis, diagnose
+from symrg.verify.latex_reader import name_key, read_equations, read_latex
+from symrg.verify.parsing import Namespace
+from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
+
+__all__ = ["NoteCheck", "NotesReport", "check_notes", "find_math"]
+
+_ENVS = r"(?:equation|align|gather|multline|eqnarray|flalign|displaymath)\*?"
+_MATH = re.compile(
+    r"\\begin\{(?P<env>" + _ENVS + r")\}(?P<body1>.*?)\\end\{(?P=env)\}"
+    r"|\$\$(?P<body2>.*?)\$\$"
+    r"|\\\[(?P<body3>.*?)\\\]"
+    r"|(?<![\\$])\$(?P<body4>[^$\n]+?)\$(?!\$)",
+    re.DOTALL,
+)
+_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+_FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+
+
+def find_math(text: str, markdown: bool = False) -> list[tuple[str, int]]:
+    r"""The math blocks of a note with the position of their first character.
+
+    >>> find_math(r"a $x = 1$ and \[ K' = 2K \] % $y = 2$")
+    [('x = 1', 3), (" K' = 2K ", 16)]
+    """
+    blank = _COMMENT if not markdown else _FENCE
+    clean = blank.sub(lambda m: " " * len(m.group(0)), text)
+    out = []
+    for m in _MATH.finditer(clean):
+        for g in ("body1", "body2", "body3", "body4"):
+            if m.group(g) is not None:
+                out.append((m.group(g), m.start(g)))
+    return out
+
+
+@dataclass(frozen=True)
+class NoteCheck:
+    """One equation of the note compared with one result.
+
+    ``status`` is a verdict status (``"equal"``, ``"consistent"``, ``"not equal"``,
+    ``"undecided"``) or ``"bad input"`` (the equation could not be read; ``message``
+    says where).
+    """
+
+    result: str
+    claim: str
+    line: int
+    status: str
+    verdict: Verdict | None = field(default=None, repr=False)
+    message: str = ""
+    diagnosis: Diagnosis | None = None
+
+    def how(self) -> str:
+        return self.verdict.method if self.verdict is not None else ""
+
+
+@dataclass(frozen=True)
+class NotesReport:
+    """The verdicts on a note: ``checks``, ``unchecked`` results, ``unread`` equations."""
+
+    checks: tuple[NoteCheck, ...]
+    unchecked: tuple[str, ...]
+    unread: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Every equation naming a result was read and agrees with it."""
+        return bool(self.checks) and all(c.status in ("equal", "consistent") for c in self.checks)
+
+    def table(self) -> str:
+        """A plain-text table, one row per check, then the unchecked results."""
+        rows = [("result", "line", "verdict", "method", "claim")]
+        for c in self.checks:
+            claim = c.claim if len(c.claim) <= 60 else c.claim[:57] + "..."
+            rows.append((c.result, str(c.line), c.status.upper(), c.how(), claim))
+        widths = [max(len(r[k]) for r in rows) for k in range(4)]
+        lines = []
+        for n, r in enumerate(rows):
+            lines.append("  ".join(r[k].ljust(widths[k]) for k in range(4)) + "  " + r[4])
+            if n == 0:
+                lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 5)
+        for c in self.checks:
+            if c.status not in ("equal", "consistent"):
+                detail = c.message or (c.verdict.text() if c.verdict is not None else "")
+                if c.diagnosis is not None and c.diagnosis.text() not in detail:
+                    detail = c.diagnosis.text() + "\n" + detail
+                lines.append("")
+                lines.append(f"{c.result} (line {c.line}): " + detail.replace("\n", "\n    "))
+        if self.unchecked:
+            lines.append("")
+            lines.append("unchecked (no equation in the note): " + ", ".join(self.unchecked))
+        if self.unmatched:
+            lines.append("not compared (no result of that name): " + ", ".join(self.unmatched))
+        for u in self.unread:
+            lines.append("could not read: " + u.replace("\n", "\n    "))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def _base(name: str) -> str:
+    """The name of a result as a note writes it: ``"K' (b=2)"`` -> ``"K'"``."""
+    return name_key(re.sub(r"\s+\([^()]*\)\s*$", "", name))
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _derived(results: Any, name: str) -> Any:
+    if isinstance(results, Mapping):
+        return results[name]
+    value, _ = resolve_result(results, name)
+    return value
+
+
+def _verify_one(results: Any, name: str, text: str, kwargs: dict) -> Verdict:
+    """Read ``text`` with the names of the result, then verify it (a ClaimError: bad input)."""
+    if isinstance(results, Mapping):
+        derived, where = results[name], {}
+    else:
+        derived, where = resolve_result(results, name)
+    ns = Namespace(strict=True)
+    ns.add_expression(derived)
+    for k, v in dict(where).items():
+        if isinstance(k, sp.MatrixSymbol):
+            ns.add(k)
+            ns.add_expression(v)
+    claim = read_latex(text, ns)
+    if isinstance(results, Mapping):
+        return verify(claim, derived, **kwargs)
+    return verify_result(results, name, claim, **kwargs)
+
+
+def check_notes(note: str | Path, results: Any, markdown: bool | None = None, **verify_kwargs: Any) -> NotesReport:
+    r"""Verify every equation of ``note`` whose left side names a result.
+
+    Parameters
+    ----------
+    note
+        The text of a note, or a path to a ``.tex`` or ``.md`` file.
+    results
+        A derivation document (:class:`symrg.output.document.Derivation`, its named
+        ``results``) or a mapping ``{name: derived object}``.
+    markdown
+        Read the note as Markdown (code fences skipped, ``%`` is no comment); by default
+        a ``.md`` path is Markdown and anything else LaTeX.
+    **verify_kwargs
+        Passed to :func:`symrg.verify.verdict.verify` (``seed``, ``n_points`` ...).
+
+    Returns
+    -------
+    NotesReport
+    """
+    if isinstance(note, Path) or (isinstance(note, str) and "\n" not in note and note.endswith((".tex", ".md"))
+                                  and Path(note).is_file()):
+        path = Path(note)
+        markdown = path.suffix == ".md" if markdown is None else markdown
+        note = path.read_text()
+    markdown = bool(markdown)
+    names = list(results.keys()) if isinstance(results, Mapping) else list(getattr(results, "results", {}))
+    by_base: dict[str, list[str]] = {}
+    for n in names:
+        for key in dict.fromkeys((_base(n), name_key(n))):
+            by_base.setdefault(key, []).append(n)
+    checks: list[NoteCheck] = []
+    unread: list[str] = []
+    unmatched: list[str] = []
+    mentioned: set[str] = set()
+    for block, start in find_math(note, markdown):
+        try:
+            eqs = read_equations(block, Namespace())
+        except ClaimError as e:
+            guess = re.match(r"\s*(?:\\begin\{\w+\*?\}\s*)?([^=&]{1,40}?)\s*&?=", block)
+            key = name_key(guess.group(1)) if guess else None
+            line = _line(note, start + getattr(e, "position", 0))
+            if key in by_base:
+                for n in by_base[key]:
+                    mentioned.add(n)
+                checks.append(NoteCheck(by_base[key][0], block.strip(), line, "bad input", None, str(e)))
+            else:
+                unread.append(f"line {line}: {e}")
+            continue
+        for eq in eqs:
+            line = _line(note, start + eq.position)
+            if eq.name is not None:
+                cands = by_base.get(eq.name, [])
+                if not cands:
+                    unmatched.append(eq.name)
+                    continue
+                for text in eq.texts:
+                    checks.append(_check_named(results, cands, text, line, mentioned, verify_kwargs))
+            elif eq.lhs is not None:
+                row = _lhs_check(results, by_base, eq, block, line, mentioned, verify_kwargs)
+                if row is not None:
+                    checks.append(row)
+    unchecked = tuple(n for n in names if n not in mentioned)
+    return NotesReport(tuple(checks), unchecked, tuple(unread), tuple(dict.fromkeys(unmatched)))
+
+
+def _check_named(results: Any, cands: list[str], text: str, line: int, mentioned: set, kwargs: dict) -> NoteCheck:
+    """Compare one right-hand side with the first candidate result it fits."""
+    first: NoteCheck | None = None
+    for name in cands:
+        try:
+            v = _verify_one(results, name, text, kwargs)
+        except ClaimError as e:
+            row = NoteCheck(name, text, line, "bad input", None, str(e))
+            first = first or row
+            continue
+        except SymrgError as e:
+            row = NoteCheck(name, text, line, "undecided", None, str(e))
+            first = first or row
+            continue
+        row = NoteCheck(name, text, line, v.status, v, diagnosis=_diagnosis(v))
+        if v.status in ("equal", "consistent"):
+            mentioned.add(name)
+            return row
+        if first is None or first.status == "bad input":
+            first = row
+    if first is None:  # pragma: no cover - cands is never empty
+        raise ValueError("no candidate result")
+    mentioned.add(first.result)
+    return first
+
+
+def _lhs_check(results: Any, by_base: dict, eq: Any, block: str, line: int, mentioned: set,
+               kwargs: dict) -> NoteCheck | None:
+    r"""``\tanh K' = \tanh^2 K``: the left side is an expression of one result."""
+    syms = [s for s in getattr(eq.lhs, "free_symbols", set()) if name_key(s.name) in by_base]
+    if len(syms) != 1:
+        return None
+    sym = syms[0]
+    name = by_base[name_key(sym.name)][0]
+    try:
+        derived = _derived(results, name)
+    except SymrgError as e:
+        return NoteCheck(name, eq.texts[0], line, "undecided", None, str(e))
+    if not isinstance(derived, sp.Expr):
+        return None
+    ns = Namespace.from_expressions([derived], strict=False)
+    try:
+        again = read_equations(block, ns)
+    except ClaimError as e:
+        return NoteCheck(name, eq.texts[0], line, "bad input", None, str(e))
+    match = next((a for a in again if a.position == eq.position), None)
+    if match is None or match.lhs is None:
+        return None
+    primed = next((s for s in match.lhs.free_symbols if s.name == sym.name), None)
+    lhs_value = match.lhs.xreplace({primed: derived}) if primed is not None else match.lhs
+    mentioned.add(name)
+    try:
+        v = verify(match.sides[0], lhs_value, **kwargs)
+    except ClaimError as e:
+        return NoteCheck(name, eq.texts[0], line, "bad input", None, str(e))
+    return NoteCheck(name, f"{sym.name}: {eq.texts[0]}", line, v.status, v, diagnosis=_diagnosis(v))
+
+
+def _diagnosis(v: Verdict) -> Diagnosis | None:
+    """The verdict's diagnosis, or one computed here for a "not equal" verdict without it."""
+    if v.status != "not equal":
+        return None
+    found = getattr(v, "diagnosis", None)
+    if isinstance(found, Diagnosis) or found is not None:
+        return found
+    if v.claim is None or v.derived is None:
+        return None
+    return diagnose(v.claim, v.derived)
