@@ -122,10 +122,29 @@ def _weights_into(model: EnergyModel, name: str) -> tuple:
     return tuple((m, model.coupling(m, name)) for m in model.neighbours(name))
 
 
+def _names_in_model(model: EnergyModel) -> set[str]:
+    """Every name a model (and the models it came from) uses: layers, parameters, and
+    each Symbol / MatrixSymbol in its blocks, terms, constant, intermediates and conditions."""
+    names: set[str] = set()
+    m: EnergyModel | None = model
+    while m is not None:
+        names |= set(m.params) | set(m.layer_names)
+        objs = list(m.expressions())
+        objs += [p.symbol for p in m.params.values()] + [p.value for p in m.params.values() if p.value is not None]
+        objs += [x for i in m.intermediates for x in (i.symbol, i.inverse_of)] + [c.matrix for c in m.conditions]
+        for o in objs:
+            if isinstance(o, sp.Basic):
+                names |= {str(a.name) for a in o.atoms(sp.Symbol, sp.MatrixSymbol)}
+        m = m.original
+    return names
+
+
 def _new_intermediate_name(model: EnergyModel) -> str:
-    used = {i.symbol.name for i in model.intermediates} | set(model.params) | set(model.layer_names)
+    # a user symbol C (or an entry C_{11} of a matrix C) must never be mistaken for
+    # the intermediate: skip any name in use, or whose entries' names would be
+    used = _names_in_model(model)
     for cand in ["C"] + [f"C_{k}" for k in range(2, 1000)]:
-        if cand not in used:
+        if cand not in used and not any(u.startswith(cand + "_") for u in used):
             return cand
     raise ModelError("ran out of names for intermediates")  # pragma: no cover
 
