@@ -216,3 +216,15 @@ def test_verify_sampling_evaluates_through_the_generator():
     W = sp.MatrixSymbol("W", 2, 2)
     val = codegen.evaluate(sp.Determinant(W) + sp.Trace(W * W.T), {W: np.array([[1.0, 2.0], [3.0, 4.0]])})
     assert abs(val - (-2.0 + 30.0)) < 1e-12
+
+
+def test_valid_model_with_an_explicit_diagonal_marginalizes_and_agrees_with_brute_force():
+    # issue 11 item 6: this ended in AttributeError: 'int' object has no attribute 'is_Integer'
+    model = energy_model([("h", 1, "gaussian"), ("v", 1), ("s", 2)], [("h", "v"), ("v", "s")])
+    z = marginalize(model, "h", "v", "s")
+    vals = random_parameters(model, np.random.default_rng(5))
+    ref = brute_force_log_weight(model, vals, {})
+    ns: dict = {}
+    exec(export_energy(z), ns)
+    for got in (z.lambdify()(**vals), z.lambdify("mpmath")(**vals), ns["energy"](**vals)):
+        assert abs(float(got) - float(ref[0])) < 1e-12 * max(1.0, abs(float(ref[0])))

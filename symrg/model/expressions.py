@@ -13,6 +13,7 @@ instead of hanging.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
@@ -59,11 +60,24 @@ def explicit_block(model, expr):
             "numeric callable instead"
         )
     subs = {p.symbol: p.value for p in model.params.values() if p.value is not None}
+    if subs and expr.has(DiagonalOf):
+        # the diagonal of an explicit matrix, written out first (sympy's DiagonalOf of an
+        # explicit matrix fails on its int shape: 'int' object has no attribute 'is_Integer')
+        expr = expr.replace(lambda e: isinstance(e, DiagonalOf), lambda e: _explicit_diagonal(e, subs))
     out = expr.xreplace(subs) if subs else expr
     if isinstance(out, sp.MatrixBase):
         return sp.ImmutableMatrix(out)
     out = out.doit() if not any(isinstance(a, sp.MatrixSymbol) for a in out.atoms(sp.MatrixSymbol)) else out
     return explicit_entries(out)
+
+
+def _explicit_diagonal(e: DiagonalOf, subs: dict):
+    inner = e.arg.xreplace(subs)
+    if inner.atoms(sp.MatrixSymbol):
+        return e
+    m = inner if isinstance(inner, sp.MatrixBase) else inner.doit()
+    m = m if isinstance(m, sp.MatrixBase) else m.as_explicit()
+    return sp.ImmutableMatrix([m[i, i] for i in range(m.rows)])
 
 
 def expansion_cost(expr) -> int:
