@@ -137,7 +137,7 @@ def _scalar(x: Any, what: str, *, allow_symbol: bool) -> sp.Expr:
 @lru_cache(maxsize=8)
 def _bernoulli_table(order: int) -> tuple[tuple[int, ...], ...]:
     # kappa_n = sum_k a_k sigma^k;  sigma(1-sigma) d/dsigma maps a_k -> k a_k - (k-1) a_{k-1}
-    rows = [(0, 1)]
+    rows: list[tuple[int, ...]] = [(0, 1)]
     for _ in range(1, order):
         a = rows[-1]
         b = [0] * (len(a) + 1)
@@ -150,7 +150,7 @@ def _bernoulli_table(order: int) -> tuple[tuple[int, ...], ...]:
 @lru_cache(maxsize=8)
 def _spin_table(order: int) -> tuple[tuple[int, ...], ...]:
     # kappa_n = sum_j a_j m^j;  (1 - m^2) d/dm maps a -> (j+1) a_{j+1} - (j-1) a_{j-1}
-    rows = [(0, 1)]
+    rows: list[tuple[int, ...]] = [(0, 1)]
     for _ in range(1, order):
         a = rows[-1]
         d = len(a)
@@ -228,6 +228,8 @@ class UnitKind:
     partition_label: ClassVar[str] = "A"
     #: the only continuous kind the engines integrate (a Gaussian integral)
     is_gaussian: ClassVar[bool] = False
+    #: the finite support, on discrete kinds only (check ``is_discrete`` first)
+    values: tuple
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -248,6 +250,11 @@ class UnitKind:
     def is_discrete(self) -> bool:
         """True for a finite support (summed over); False for a continuous unit."""
         return False
+
+    @property
+    def size(self) -> int:
+        """Number of values of a finite support."""
+        raise ModelError(f"the unit kind {type(self).__name__} has no finite support")
 
     def log_partition(self, eta: sp.Expr) -> sp.Expr:
         """``A(eta) = log sum_x exp(eta x)`` (an integral for continuous kinds)."""
@@ -581,8 +588,8 @@ class Discrete(UnitKind):
         return out[0] if len(out) == 1 else sp.Min(*out)
 
     def arguments(self) -> dict[str, Any]:
-        cls_default = type(self).__dataclass_fields__["values"].default
-        return {} if self.values == tuple(cls_default) else {"values": self.values}
+        default = getattr(type(self), "values", None)  # the dataclass default of the class
+        return {} if isinstance(default, tuple) and self.values == default else {"values": self.values}
 
 
 @dataclass(frozen=True)
