@@ -115,12 +115,9 @@ def test_natural_and_field_forms_agree_and_coefficients():
     assert cumulant("bernoulli", 5, variable="natural", natural=sp.Symbol("q")).has(sp.Symbol("q"))
 
 
-def test_order_200_is_fast_and_exact():
-    import time
-
-    t = time.perf_counter()
+def test_order_200_is_exact():
+    # its time is a target in benchmarks/bench_cumulants.py (kappa_1..200, natural variable)
     ks = cumulants("bernoulli", 200, variable="natural")
-    assert time.perf_counter() - t < 3.0
     # leading coefficient (-1)^(n-1) (n-1)! S(n, n) and linear coefficient S(n, 1) = 1
     lead = sp.Poly(ks[199], sigma).LC()
     assert lead == (-1) ** 199 * sp.factorial(199)
