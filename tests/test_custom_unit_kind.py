@@ -296,6 +296,12 @@ def test_custom_kind_as_survivor_and_in_matrix_notation():
     n, k = sp.symbols("n k", integer=True, positive=True)
     Ha = symrg.marginalize(symrg.energy_model([("v", n, "spin"), ("h", k, ThreeState())], [("v", "h")]), "h")
     assert r"\log\left(1 + 2 \cosh" in symrg.latex(Ha)
+    # and evaluates numerically once sizes are fixed by the arguments
+    v = np.array([1.0, -1.0, 1.0])
+    pa = {"b_v": rng.normal(size=3), "b_h": rng.normal(size=2), "W_vh": rng.normal(size=(3, 2))}
+    eta = pa["b_h"] + v @ pa["W_vh"]
+    ref_a = -(pa["b_v"] @ v) - sum(_log_z([-1.0, 0.0, 1.0], e) for e in eta)
+    assert float(symrg.lambdify(Ha)(v=v, **pa)) == pytest.approx(ref_a, rel=1e-13)
 
 
 def test_cumulant_series_of_a_custom_kind_converges_to_the_exact_energy():
