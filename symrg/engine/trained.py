@@ -93,7 +93,7 @@ class TrainedRBM:
         S = tuple(int(i) for i in subset)
         if any(not 0 <= i < n for i in S) or len(set(S)) != len(S):
             raise ModelError(f"subset {subset!r} must hold distinct unit indices in 0..{n - 1}")
-        if not self.model.layer("v").kind.values == (0, 1):
+        if self.model.layer("v").kind.multilinear_basis != "mobius":  # units on {0, 1}
             raise ModelError("coupling() is defined for Bernoulli visible units (Möbius inversion)")
         states = []
         signs = []
