@@ -48,33 +48,28 @@ def _evmp(expr, **vals):
     return f(*vals.values())
 
 
-@pytest.fixture(scope="module")
-def dec2():
-    return decimate_chain("spin", 2)
-
-
-def test_b2_matches_brute_force_sum_at_random_points(dec2):
+def test_b2_matches_brute_force_sum_at_random_points(chain_decimation):
     rng = random.Random(1234)
     for _ in range(8):
         Kv, hv, gv = rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5), rng.uniform(-1, 1)
-        Kp = _ev(dec2.images[K], K=Kv, h=hv)
-        hp = _ev(dec2.images[h], K=Kv, h=hv)
-        gp = _ev(dec2.constant_image, K=Kv, h=hv, g=gv)
+        Kp = _ev(chain_decimation.images[K], K=Kv, h=hv)
+        hp = _ev(chain_decimation.images[h], K=Kv, h=hv)
+        gp = _ev(chain_decimation.constant_image, K=Kv, h=hv, g=gv)
         for x, y in itertools.product((-1, 1), repeat=2):
             exact = 2 * gv + _brute_log_bond((-1, 1), 2, Kv, hv, x, y)
             assert abs(_bond(x, y, Kp, hp, gp) - exact) < 1e-14 * max(1, abs(exact))
 
 
-def test_b2_reproduces_pathria_nelson_fisher(dec2):
+def test_b2_reproduces_pathria_nelson_fisher(chain_decimation):
     rng = random.Random(7)
     with mpmath.workdps(30):
         for _ in range(6):
             Kv, hv, gv = (mpmath.mpf(rng.uniform(-1.2, 1.2)) for _ in range(3))
             cp, cm, ch = mpmath.cosh(2 * Kv + hv), mpmath.cosh(2 * Kv - hv), mpmath.cosh(hv)
-            assert abs(_evmp(dec2.images[K], K=Kv, h=hv) - mpmath.log(cp * cm / ch**2) / 4) < 1e-25
-            assert abs(_evmp(dec2.images[h], K=Kv, h=hv) - (hv + mpmath.log(cp / cm) / 2)) < 1e-25
+            assert abs(_evmp(chain_decimation.images[K], K=Kv, h=hv) - mpmath.log(cp * cm / ch**2) / 4) < 1e-25
+            assert abs(_evmp(chain_decimation.images[h], K=Kv, h=hv) - (hv + mpmath.log(cp / cm) / 2)) < 1e-25
             ref = 2 * gv + mpmath.log(16 * cp * cm * ch**2) / 4
-            assert abs(_evmp(dec2.constant_image, K=Kv, h=hv, g=gv) - ref) < 1e-25
+            assert abs(_evmp(chain_decimation.constant_image, K=Kv, h=hv, g=gv) - ref) < 1e-25
 
 
 @pytest.mark.parametrize("b", [2, 3, 4, 5])
@@ -111,8 +106,8 @@ def dec_cache(b):
 
 
 @pytest.mark.parametrize("Kv,hv", [(0.5, 0.0), (0.7, 0.3)])
-def test_free_energy_from_flow_matches_transfer_matrix(Kv, hv, dec2):
-    fe = free_energy_from_flow(dec2.recursion_map, {"K": Kv, "h": hv})
+def test_free_energy_from_flow_matches_transfer_matrix(Kv, hv, chain_decimation):
+    fe = free_energy_from_flow(chain_decimation.recursion_map, {"K": Kv, "h": hv})
     # independent: largest eigenvalue of the 2x2 transfer matrix (numpy)
     T = np.array([[math.exp(_bond(x, y, Kv, hv)) for y in (-1, 1)] for x in (-1, 1)])
     ref = math.log(max(np.linalg.eigvalsh(T)))

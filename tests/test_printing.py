@@ -24,11 +24,11 @@ H_V = (
 )
 
 
-def test_seed_latex_reads_like_math_md():
-    step1 = fold_all(marginalize(seed_dbm(), "s"))
+def test_seed_latex_reads_like_math_md(seed_abstract, H_abstract):
+    step1 = fold_all(marginalize(seed_abstract, "s"))
     assert step1.latex() == H_VH
-    assert marginalize(seed_dbm(), "s", "h").latex() == H_V
-    assert marginalize(seed_dbm(), "s", "h")._repr_latex_().startswith("$\\displaystyle H")
+    assert H_abstract.latex() == H_V
+    assert H_abstract._repr_latex_().startswith("$\\displaystyle H")
 
 
 def _numeric_abstract(expr, subs):
@@ -39,10 +39,10 @@ def _numeric_abstract(expr, subs):
     return complex(sp.N(out.doit())).real
 
 
-def test_abstract_expressions_with_explicit_matrices_agree_with_explicit_mode():
+def test_abstract_expressions_with_explicit_matrices_agree_with_explicit_mode(H_abstract):
     rng = np.random.default_rng(3)
     n_v, n_h, n_s = 3, 2, 2
-    abstract = marginalize(seed_dbm(), "s", "h")
+    abstract = H_abstract
     nv, nh, ns = (sp.Symbol(f"n_{x}", integer=True, positive=True) for x in "vhs")
     vals = dict(a=rng.normal(size=(n_v, 1)), b=rng.normal(size=(n_h, 1)), c=rng.normal(size=(n_s, 1)),
                 W=rng.normal(size=(n_v, n_h)) * 0.5, U=rng.normal(size=(n_h, n_s)) * 0.4)
@@ -59,8 +59,8 @@ def test_abstract_expressions_with_explicit_matrices_agree_with_explicit_mode():
         assert abs(got - ref) < 1e-10 * max(1, abs(ref))
 
 
-def test_explicit_mode_keeps_named_intermediates():
-    eff = marginalize(seed_dbm(2, 2, 2), "s", "h")
+def test_explicit_mode_keeps_named_intermediates(H_explicit):
+    eff = H_explicit
     tex = eff.latex()
     assert r"C = \left(I - U U^{T}\right)^{-1}" in tex
     assert "W_{11}" in tex and "v_{1}" in tex
