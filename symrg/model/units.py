@@ -35,6 +35,12 @@ hook                              meaning (generic fallback in brackets)
 Constructors never evaluate text: a string is accepted only as a plain identifier (a
 symbol name) or a numeric literal (``"3"``, ``"-0.25"``, ``"1/2"``).
 
+The supports and log-partition functions are tabulated in docs/conventions.md; the
+cumulants and radii of convergence are derived in docs/cumulants.md.  A new finite kind is
+a frozen dataclass deriving from :class:`Discrete` that sets its ``values`` (and, if it
+likes, a closed-form ``log_partition``); tests/test_custom_unit_kind.py runs one through
+the whole pipeline.
+
 Examples
 --------
 >>> import sympy as sp
@@ -218,6 +224,21 @@ class UnitKind:
     A subclass gives at least :meth:`log_partition`; every other hook has a generic
     fallback (see the module docstring).  Defining a subclass registers it under its
     ``registry_name`` (default: the class name), which is what save files record.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass, field
+    >>> @dataclass(frozen=True)
+    ... class Clock3(Discrete):
+    ...     values: tuple = (0, 1, 2)
+    ...     name: str = field(default="Clock3", compare=False, repr=False)
+    >>> k = Clock3()
+    >>> k.cumulant_polynomials(1, k.natural_symbols())
+    (p_1 + 2*p_2,)
+    >>> k.convergence_radius(sp.Symbol("theta", real=True))
+    sqrt(theta**2 + 4*pi**2/9)
+    >>> kind_class("Clock3") is Clock3
+    True
     """
 
     #: short name used in messages and printing
