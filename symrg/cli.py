@@ -7,28 +7,61 @@ draws an RG flow diagram.
 
 ``symrg verify FILE --result NAME --claim CLAIM`` checks a claim (sympy syntax or LaTeX,
 parsed safely) against a named result of a derivation (the built-in seed derivation when
-FILE is omitted); ``symrg verify --lhs A --rhs B`` compares two expressions.  Exit
-status 0 equal, 1 not equal, 3 undecided, 2 bad input.
+FILE is omitted); ``symrg verify --lhs A --rhs B`` compares two expressions.
 
 ``symrg export FILE --result NAME --output h.py`` writes a standalone numpy module of a
 named result (default: the seed model's ``H(v)``).
 
-Exit status: 0 on success, 1 when a derivation's numeric checks fail (``derive``) or a
-claim is not equal (``verify``), 2 on bad usage or bad input (message on stderr).
+``--timeout SECONDS`` (``derive``, ``verify``, ``export``) ends the command with a message
+on stderr and exit status 124 when the time is up, whatever it is doing.
+
+Exit status (see :data:`EXIT`)
+------------------------------
+==========  ==================================================================
+0           success; ``verify``: equal (proved symbolically)
+1           ``verify``: not equal; ``derive``: a numeric check failed
+2           bad input or bad usage (message on stderr, ``symrg CMD: error: ...``)
+3           ``verify``: undecided (no valid point, or a budget of verify ran out)
+4           ``verify``: consistent (agrees numerically, also at 50 digits, but no proof)
+5           internal error (a bug in symrg: please report the message)
+124         ``--timeout`` reached
+==========  ==================================================================
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
+
+from contextlib import contextmanager
 
 from symrg.output.document import FORMATS, Derivation
-from symrg.errors import CLIError
+from symrg.errors import CLIError, SymrgError
 
-__all__ = ["main", "load_derivation"]
+__all__ = ["main", "load_derivation", "EXIT"]
+
+#: exit statuses of the command line (also in ``symrg verify --help``)
+EXIT = {
+    "equal": 0,
+    "success": 0,
+    "not equal": 1,
+    "checks failed": 1,
+    "bad input": 2,
+    "undecided": 3,
+    "consistent": 4,
+    "internal error": 5,
+    "timeout": 124,
+}
+
+_STATUS_HELP = ("Exit status: 0 equal (proved symbolically), 1 not equal, 2 bad input, 3 undecided, "
+                "4 consistent (agrees numerically, also at 50 digits, without a proof), 5 internal error, "
+                "124 --timeout reached.")
 
 
 def load_derivation(path: str | Path) -> Derivation:
@@ -43,11 +76,25 @@ def load_derivation(path: str | Path) -> Derivation:
     if spec is None or spec.loader is None:
         raise CLIError(f"cannot load {p} as a Python file")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except (_Timeout, KeyboardInterrupt):
+        raise
+    except SymrgError:
+        raise
+    except Exception as e:  # the user's script failed: bad input, not a symrg bug
+        raise CLIError(f"the derivation script {p} raised {type(e).__name__}: {e}") from e
     fn = getattr(module, "derivation", None)
     if not callable(fn):
         raise CLIError(f"{p} defines no function derivation() returning a symrg Derivation")
-    doc = fn()
+    try:
+        doc = fn()
+    except (_Timeout, KeyboardInterrupt):
+        raise
+    except SymrgError:
+        raise
+    except Exception as e:
+        raise CLIError(f"derivation() in {p} raised {type(e).__name__}: {e}") from e
     if not isinstance(doc, Derivation):
         raise CLIError(f"derivation() in {p} returned {type(doc).__name__}, not a symrg Derivation")
     return doc
@@ -110,7 +157,7 @@ def _verify(args: argparse.Namespace) -> int:
             raise CLIError(f"name the result to compare with, --result NAME; this derivation has {known or 'no named results'}")
         verdict = verify_result(doc, name, claim, **opts)
     print(verdict.text())
-    return {"equal": 0, "not equal": 1, "undecided": 3}[verdict.status]
+    return EXIT[verdict.status]
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -154,7 +201,8 @@ def _add_verify_export(sub) -> None:
         help="check a claimed expression against a derived result (symbolically, then numerically)",
         description="Check a claim (sympy syntax or LaTeX; parsed without executing anything) against a named "
                     "result of a derivation script (default: the built-in seed derivation), or compare two "
-                    "expressions. Exit status: 0 equal, 1 not equal, 3 undecided, 2 bad input.",
+                    "expressions. 'equal' needs a symbolic proof; agreement at every random point (double "
+                    "precision and 50 digits, several sizes) without one is 'consistent'. " + _STATUS_HELP,
     )
     v.add_argument("file", nargs="?", help="a derivation script defining derivation(); omit for the built-in default")
     v.add_argument("--result", "-r", help="name of the result in the derivation (default for the built-in: H(v))")
@@ -165,6 +213,7 @@ def _add_verify_export(sub) -> None:
     v.add_argument("--syntax", choices=("auto", "sympy", "latex"), default="auto", help="claim syntax (default: auto)")
     v.add_argument("--seed", type=int, default=0, help="seed of the random test points (default 0)")
     v.add_argument("--points", type=int, default=24, help="number of random test points (default 24)")
+    _add_timeout(v)
     v.set_defaults(func=_verify)
     e = sub.add_parser(
         "export",
@@ -176,6 +225,7 @@ def _add_verify_export(sub) -> None:
     e.add_argument("--result", "-r", help="name of the result (default: H(v))")
     e.add_argument("--output", "-o", help="write to this file instead of standard output")
     e.add_argument("--name", help="name of the function in the module (default: energy, or f for a scalar)")
+    _add_timeout(e)
     e.set_defaults(func=_export)
 
 
@@ -183,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symrg",
         description="Symbolic derivations for the renormalization group and deep learning.",
+        epilog=_STATUS_HELP,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -195,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
     d.add_argument("--output", "-o", help="write to this file instead of standard output")
     d.add_argument("--seed", type=int, default=0, help="seed of the random numeric cross-check (built-in default only)")
+    _add_timeout(d)
     d.set_defaults(func=_derive)
     _add_verify_export(sub)
     try:
@@ -206,15 +258,87 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Timeout(BaseException):
+    """The ``--timeout`` of the command was reached (a BaseException: nothing swallows it)."""
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 1e7:
+        raise argparse.ArgumentTypeError(f"the timeout must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _add_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
+                   help="stop after this many seconds of wall-clock time (exit status 124)")
+
+
+@contextmanager
+def _deadline(seconds: float | None, hard: bool) -> Iterator[None]:
+    """Raise :class:`_Timeout` in the main thread after ``seconds``; with ``hard``, also
+    end the process (status 124) a few seconds later should the soft stop not get through
+    (work inside a C extension does not see signals)."""
+    if seconds is None:
+        yield
+        return
+    soft = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    watchdog = None
+    previous: Any = None
+    if soft:
+        def on_alarm(signum: int, frame: Any) -> None:
+            raise _Timeout()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    if hard or not soft:
+        def kill() -> None:
+            sys.stderr.write(f"symrg: error: the time limit of {seconds:g} s was reached (--timeout)\n")
+            sys.stderr.flush()
+            os._exit(EXIT["timeout"])
+
+        watchdog = threading.Timer(seconds + (5.0 if soft else 0.0), kill)
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        yield
+    finally:
+        if soft:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        if watchdog is not None:
+            watchdog.cancel()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``symrg`` console script; returns the exit status."""
+    """Entry point of the ``symrg`` console script; returns the exit status (see :data:`EXIT`).
+
+    Errors symrg raises on purpose (:class:`~symrg.errors.SymrgError`: a bad claim, model,
+    file or option) and unreadable files exit with status 2 and a one-line message on
+    stderr; any other exception is a bug in symrg and exits with status 5.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
+    timeout = getattr(args, "timeout", None)
     try:
-        return int(args.func(args) or 0)
-    except (CLIError, ValueError, ImportError, OSError, TypeError) as e:
+        with _deadline(timeout, hard=argv is None):
+            return int(args.func(args) or 0)
+    except _Timeout:
+        print(f"symrg {args.command}: error: the time limit of {timeout:g} s was reached (--timeout)", file=sys.stderr)
+        return EXIT["timeout"]
+    except (SymrgError, OSError, ImportError, ValueError) as e:
+        # ValueError: plain-Python refusals of option values (e.g. flow --b 1)
         print(f"symrg {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT["bad input"]
+    except KeyboardInterrupt:
+        print(f"symrg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the contract: a bug gets its own status, never a traceback
+        print(f"symrg {args.command}: internal error (please report): {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT["internal error"]
 
 
 if __name__ == "__main__":  # pragma: no cover

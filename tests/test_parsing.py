@@ -175,3 +175,49 @@ def test_the_parser_never_hands_user_text_to_an_evaluator():
     code = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("#", ">>>")))
     for forbidden in (r"\bsympify\(", r"\bparse_expr\(", r"(?<![\w.])eval\(", r"(?<![\w.])exec\(", r"(?<![\w.])compile\(", r"__import__\("):
         assert not re.search(forbidden, code.split('"""', 2)[-1]), forbidden
+
+
+# -- documented, unsurprising readings (issue 11, item 9) --------------------------------
+
+
+def test_I_is_the_identity_never_the_number_one_or_the_imaginary_unit():
+    ns = Namespace.from_model(seed_dbm())
+    assert parse_claim("I - U*U.T", ns) == parse_claim("1 - U*U.T", ns)
+    assert parse_claim(r"\left(I - U U^{T}\right)^{-1}", ns) == parse_claim("(1 - U*U.T)**-1", ns)
+    for text in ("exp(I*pi) + 1", "I", "2*I + x", r"e^{I \pi}"):
+        with pytest.raises(ClaimError, match="'I' is the identity matrix"):
+            parse_claim(text)
+
+
+def test_e_is_a_name_and_E_is_eulers_number():
+    e = sp.Symbol("e", real=True)
+    assert parse_claim("e**2") == e**2 and parse_claim("E**2") == sp.exp(2)
+    assert parse_claim("exp(1)") == sp.E
+    assert parse_latex(r"e^{x}") == sp.exp(sp.Symbol("x", real=True))
+    assert parse_latex(r"\mathrm{e}") == sp.E and parse_latex("e") == e
+    with pytest.raises(ClaimError, match="Euler's number is E"):
+        parse_claim("e", Namespace.from_model(seed_dbm()))
+
+
+def test_scientific_notation():
+    assert parse_claim("1e-3") == sp.Rational(1, 1000) and parse_claim("2.5E2") == 250
+    with pytest.raises(ClaimError, match="out of range"):
+        parse_claim("1e400")
+    with pytest.raises(ClaimError, match="not LaTeX"):
+        parse_latex(r"1e-3 + \frac{1}{2}")
+
+
+def test_latex_function_arguments_and_Gamma():
+    K, h, x, y = (sp.Symbol(n, real=True) for n in "Khxy")
+    assert parse_latex(r"\log 2\pi") == sp.log(2 * sp.pi)
+    assert parse_latex(r"\cosh 2K h") == sp.cosh(2 * K * h)
+    assert parse_latex(r"\sin x \cos y") == sp.sin(x) * sp.cos(y)
+    with pytest.raises(ClaimError, match="Gamma function"):
+        parse_latex(r"\Gamma(x)")
+
+
+@pytest.mark.parametrize("text", ["(1/(1/10**59)**-1000)**-1000", "(10**59)**60", "(1/10**59)**-60",
+                                  "2**999*2**999*2**999*2**999*2**999*2**999*2**999*2**999*2**999*2**999*2**999"])
+def test_numbers_are_bounded_also_below_one(text):
+    with pytest.raises(ClaimError, match="digits"):
+        parse_claim(text)

@@ -242,8 +242,8 @@ def test_an_exact_nonzero_difference_is_a_symbolic_not_equal():
     v = verify("x + 10**(-11)", "x")
     assert (v.status, v.method) == ("not equal", "symbolic")
     assert v.reason == "the difference (claim - derived) is the nonzero constant 1/100000000000"
-    v = verify("exp(I*pi) + 1", "0")  # I is a plain symbol here only if documented so; either way not 0
-    assert v.status == "not equal"
+    v = verify("exp(E*pi) + 1", "0")
+    assert (v.status, v.method) == ("not equal", "symbolic") and "nonzero constant" in v.reason
     # a constant that is 0 in disguise is proved equal, not "not equal"
     assert verify("sqrt(2)*sqrt(3)", "sqrt(6)").status == "equal"
 
@@ -308,3 +308,11 @@ def test_bad_options_are_verify_errors(bad):
 
     with pytest.raises(VerifyError):
         verify("x", "x", **bad)
+
+
+def test_assert_equivalent_accepts_consistent_unless_a_proof_is_required(H_abstract):
+    v = assert_equivalent(GOOD, H_abstract, symbolic=False)
+    assert v.status == "consistent"
+    with pytest.raises(AssertionError, match="no symbolic proof"):
+        assert_equivalent(GOOD, H_abstract, symbolic=False, require_proof=True)
+    assert assert_equivalent(GOOD, H_abstract, require_proof=True).equal

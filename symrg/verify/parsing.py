@@ -19,9 +19,17 @@ claim is compared with:
 * explicit-mode entries (1-indexed): ``W_{12}`` (LaTeX), ``W_12`` or ``W[1, 2]``
   (sympy syntax); when a dimension is 10 or more the entry is ``W_{1,12}``, written
   ``W_1_12`` or ``W[1, 12]`` in sympy syntax;
-* ``I`` is the identity (a scalar added to a square matrix means that multiple of
-  ``I``, so ``1 - U*U.T`` works); ``pi`` and ``E`` (or ``e``) are the constants unless
-  the namespace defines those names.
+* constants, unless the namespace defines the name: ``pi``; ``E`` is Euler's number
+  (so is ``exp(1)``; in LaTeX ``e^{x}``, ``\\exp``, ``\\mathrm{e}``).  A bare ``e`` is a
+  plain name, as in a physicist's notes (a charge, an edge).  ``I`` is the identity
+  matrix: a scalar added to a square matrix means that multiple of the identity, so
+  ``I - U*U.T`` and ``1 - U*U.T`` are the same; ``I`` in a purely scalar expression is
+  refused (it is not the imaginary unit: ``exp(I*pi) + 1`` is an error, not ``1 + e**pi``);
+* numbers: integer and decimal literals are exact (``0.1`` is ``1/10``), and so is
+  scientific notation in sympy syntax (``1e-3`` is ``1/1000``).  Literals have at most
+  :data:`MAX_DIGITS` digits, integer exponents at most :data:`MAX_EXPONENT`, and no exact
+  number built from them (``(1/(1/10**59)**-1000)**-1000``) more than
+  :data:`MAX_NUMBER_DIGITS` digits.
 
 A 1x1 matrix expression combined with scalars (``-a.T*v + log(2)``) becomes a scalar
 (:class:`~symrg.model.exprs.MatScalar`), as in symrg's own energies.
@@ -44,6 +52,7 @@ symrg.errors.ClaimError: name '__import__' is not allowed (names starting with '
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -75,6 +84,9 @@ MAX_NODES = 20_000
 #: integer literals and exponents are bounded so that no arithmetic can blow up
 MAX_DIGITS = 60
 MAX_EXPONENT = 1000
+#: digits of any exact number (numerator or denominator) a claim may build by arithmetic
+#: on its literals: ``(1/(1/10**59)**-1000)**-1000`` would have 59,000,000 digits
+MAX_NUMBER_DIGITS = 3000
 
 
 # --------------------------------------------------------------------------------------
@@ -118,10 +130,25 @@ def _surely_different(s1: tuple, s2: tuple) -> bool:
     return any(_basic(a - b).is_zero is False and (_basic(a).is_Integer and _basic(b).is_Integer) for a, b in zip(s1, s2))
 
 
+_LOG10_2 = 0.30103
+
+
+def _digits(x: sp.Rational) -> int:
+    """Decimal digits of the larger of numerator and denominator (estimated from bits)."""
+    return int(max(abs(int(x.p)).bit_length(), int(x.q).bit_length()) * _LOG10_2) + 1
+
+
+def _checked(v: Any) -> Any:
+    """``v``, after checking that an exact number stays within :data:`MAX_NUMBER_DIGITS`."""
+    if isinstance(v, sp.Rational) and _digits(v) > MAX_NUMBER_DIGITS:
+        raise ClaimError(f"the claim builds a number of about {_digits(v)} digits (limit {MAX_NUMBER_DIGITS})")
+    return v
+
+
 def _add(x: Any, y: Any) -> Any:
     mx, my = _is_matrix(x), _is_matrix(y)
     if not mx and not my:
-        return x + y
+        return _checked(x + y)
     if mx and my:
         if _surely_different(x.shape, y.shape) and not (_one_by_one(x) or _one_by_one(y)):
             raise ClaimError(f"cannot add {x} (shape {x.shape[0]} x {x.shape[1]}) and {y} (shape {y.shape[0]} x {y.shape[1]})")
@@ -130,8 +157,9 @@ def _add(x: Any, y: Any) -> Any:
             return sp.MatAdd(x, y) if not isinstance(x, sp.MatrixBase) or not isinstance(y, sp.MatrixBase) else x + y
         return _scalar(x, "addition") + _scalar(y, "addition")
     m, s = (x, y) if mx else (y, x)
+    s = _as_identity_multiple(s)
     if _one_by_one(m):
-        return _scalar(x, "addition") + _scalar(y, "addition")
+        return _scalar(m, "addition") + s
     r, c = m.shape
     if r != c:
         raise ClaimError(f"cannot add the scalar {s} to the {r} x {c} matrix {m}")
@@ -147,13 +175,16 @@ def _neg(x: Any) -> Any:
 def _mul(x: Any, y: Any) -> Any:
     mx, my = _is_matrix(x), _is_matrix(y)
     if not mx and not my:
-        return x * y
+        if isinstance(x, sp.Rational) and isinstance(y, sp.Rational) and _digits(x) + _digits(y) > MAX_NUMBER_DIGITS + 2:
+            raise ClaimError(f"the product {_brief(x)} * {_brief(y)} would have about {_digits(x) + _digits(y)} digits "
+                             f"(limit {MAX_NUMBER_DIGITS})")
+        return _checked(x * y)
     if mx and my:
         if x.shape[1] != y.shape[0] and (_one_by_one(x) or _one_by_one(y)):
             # (a^T v) W: a 1x1 product used as a scalar factor
             return _mul(_scalar(x, "product") if _one_by_one(x) else x, _scalar(y, "product") if _one_by_one(y) else y)
         return x * y
-    return x * y
+    return _as_identity_multiple(x) * _as_identity_multiple(y)
 
 
 def _div(x: Any, y: Any) -> Any:
@@ -175,9 +206,20 @@ def _pow(x: Any, y: Any) -> Any:
             raise ClaimError(f"a matrix power needs an integer exponent, got {y}")
         return sp.MatPow(x, y)
     x = _scalar(x, "a power")
-    if x.is_Number and y.is_Number and abs(x) > 1 and abs(y) * len(str(abs(x))) > MAX_EXPONENT:
-        raise ClaimError(f"{x}**{y} is too large a number")
-    return sp.Pow(x, y)
+    if isinstance(x, sp.Rational) and isinstance(y, sp.Rational) and x != 0:
+        # the size of an exact power, also for |x| < 1 and negative exponents
+        est = int(abs(y) * _digits(x)) + 1
+        if est > MAX_NUMBER_DIGITS and abs(x) != 1:
+            raise ClaimError(f"{_brief(x)}**{y} is too large a number: about {est} digits (limit {MAX_NUMBER_DIGITS})")
+    return _checked(sp.Pow(x, y))
+
+
+def _brief(x: Any, limit: int = 40) -> str:
+    """A number or expression shown in at most ``limit`` characters (never printing a huge one)."""
+    if isinstance(x, sp.Rational) and _digits(x) > limit:
+        return f"(a number of about {_digits(x)} digits)"
+    s = str(x)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def _transpose(x: Any) -> Any:
@@ -241,7 +283,16 @@ FUNCTIONS: Mapping[str, Callable] = {
     "inv": _inverse,
 }
 
-_CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E, "I": sp.S.One}
+#: ``I`` while a claim is built: the identity matrix where it meets a matrix (any scalar
+#: there is a multiple of the identity, and a function of ``c I`` is ``f(c) I``); left in
+#: a purely scalar result it is refused by :func:`_finish`
+_IDENTITY = sp.Dummy("I")
+_CONSTANTS = {"pi": sp.pi, "E": sp.E, "I": _IDENTITY}
+
+
+def _as_identity_multiple(s: Any) -> Any:
+    """A scalar met by a matrix: ``I`` there is the identity, so the scalar 1."""
+    return s.xreplace({_IDENTITY: sp.S.One}) if isinstance(s, sp.Basic) and s.has(_IDENTITY) else s
 
 
 # --------------------------------------------------------------------------------------
@@ -361,7 +412,8 @@ class Namespace:
         shown = ", ".join(main[:40]) + (", ..." if len(main) > 40 else "")
         if entries:
             shown += f"; entries such as {', '.join(entries[:3])} ({len(entries)} in all)"
-        return ClaimError(f"unknown name {name!r} in the claim; known names: {shown or '(none)'}")
+        hint = " (Euler's number is E or exp(1); in LaTeX e^{x} or \\mathrm{e})" if name == "e" else ""
+        return ClaimError(f"unknown name {name!r} in the claim{hint}; known names: {shown or '(none)'}")
 
     def resolve(self, name: str) -> Any:
         """The object called ``name`` (exact name, ``W_12`` spelling, or a constant)."""
@@ -390,6 +442,10 @@ class Namespace:
         mat = self.names.get(base)
         if isinstance(mat, sp.MatrixSymbol):
             rows, cols = mat.shape
+            if not all(_basic(d).is_Integer for d in (rows, cols)):
+                # an entry of an abstract n x m matrix exists only for some sizes
+                raise ClaimError(f"{base} is an abstract {rows} x {cols} matrix: its entries cannot be named "
+                                 f"(write the claim with whole matrices, or use a model with numeric sizes)")
             idx = index if len(index) == 2 else (index[0], 1) if cols == 1 else None
             if idx is None:
                 raise ClaimError(f"{base} is a {rows} x {cols} matrix; index it with two indices, {base}[i, j]")
@@ -415,9 +471,20 @@ def _namespace(ns: Namespace | Mapping | None) -> Namespace:
 
 
 def _finish(value: Any) -> Any:
-    if _one_by_one(value) and isinstance(value, MatrixExpr) and not isinstance(value, sp.MatrixBase):
-        return value  # kept as a matrix; verify compares shapes sensibly
+    """The parsed claim, after the last checks (``I`` in a scalar context)."""
+    if isinstance(value, sp.MatrixBase):
+        if any(isinstance(x, sp.Basic) and x.has(_IDENTITY) for x in value):
+            raise ClaimError(_I_SCALAR)
+        return value
+    if isinstance(value, sp.Basic) and value.has(_IDENTITY):
+        if _is_matrix(value):
+            return _as_identity_multiple(value)
+        raise ClaimError(_I_SCALAR)
     return value
+
+
+_I_SCALAR = ("'I' is the identity matrix in a claim, but here it is used as a scalar; write 1 for one "
+             "(the imaginary unit is not supported in claims)")
 
 
 # --------------------------------------------------------------------------------------
@@ -483,8 +550,10 @@ class _AstBuilder:
             elif isinstance(node, ast.Constant):
                 if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                     raise ClaimError(f"literal {node.value!r} is not allowed (numbers only)")
-                if isinstance(node.value, int) and len(str(abs(node.value))) > MAX_DIGITS:
+                if isinstance(node.value, int) and node.value.bit_length() > MAX_DIGITS * 3.33:
                     raise ClaimError(f"integer literal with more than {MAX_DIGITS} digits")
+                if isinstance(node.value, float) and not math.isfinite(node.value):
+                    raise ClaimError("a number literal is out of range (at most about 1e308; write 10**400 for larger)")
             elif isinstance(node, ast.Subscript):
                 if not isinstance(node.value, ast.Name):
                     raise ClaimError("only a name can be indexed, e.g. W[1, 2]")
@@ -591,7 +660,14 @@ class _Tok:
     pos: int
 
 
+_SCIENTIFIC = re.compile(r"(?<![A-Za-z\\])(\d+(?:\.\d+)?|\.\d+)[eE][+-]?\d")
+
+
 def _tokenize(text: str) -> list[_Tok]:
+    sci = _SCIENTIFIC.search(text)
+    if sci:
+        raise ClaimError(f"scientific notation {sci.group(0)}... at position {sci.start()} is not LaTeX "
+                         "(it would read as a product with e); write the power of ten, e.g. 10^{-3}")
     out = []
     for m in _TOKEN.finditer(text):
         if m.group(1) is not None:
@@ -882,6 +958,8 @@ class _LatexParser:
                 word += self.take().text
             self.expect("sym", "}")
             key = f"{cmd}{{{word}}}"
+            if cmd == "mathrm" and word == "e" and "e" not in self.ns.names:
+                return sp.E  # an upright e is Euler's number
             if key not in _LATEX_FUNCTIONS:
                 if cmd == "mathrm" and word in self.ns.names:
                     return self.ns.names[word]
@@ -892,6 +970,9 @@ class _LatexParser:
             return self._apply(_LATEX_FUNCTIONS[cmd])
         if cmd in _GREEK:
             self.take()
+            if cmd == "Gamma" and self.at("sym", "(") and "Gamma" not in self.ns.names:
+                raise ClaimError(f"\\Gamma(...) at position {t.pos} reads as the Gamma function, which claims cannot "
+                                 "use; write \\Gamma \\cdot (...) for a product")
             return self.name(cmd)
         if cmd in ("mathbf", "mathbb", "boldsymbol", "mathit"):
             self.take()
@@ -914,12 +995,33 @@ class _LatexParser:
             arg = self.primary()
             # \log\left(...\right)^{2} squares the argument's function value, not the argument
             return FUNCTIONS[fname](arg)
-        # \log\det(...) and \log x: the argument is the next factor with its powers
-        return FUNCTIONS[fname](self.power())
+        # \log x, \log 2\pi, \cosh 2K h: the argument is the product of the factors that
+        # follow, up to an operator or the next function (\sin x \cos y = sin(x) cos(y))
+        arg = self.power()
+        while True:
+            self.skip_spacing()
+            t = self.peek()
+            if t is None or not self._starts_factor() or (t.kind == "cmd" and (
+                    t.text in _LATEX_FUNCTIONS or t.text in ("operatorname", "mathrm", "left", "frac", "sqrt"))):
+                break
+            if t.kind == "sym" and t.text == "(":
+                break
+            arg = _mul(arg, self.power())
+        return FUNCTIONS[fname](arg)
 
 
 def parse_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     r"""Parse a claim written in (a physicist's subset of) LaTeX.
+
+    Reading rules: an unbracketed function argument is the product that follows, up
+    to an operator or the next function (``\log 2\pi = \log(2\pi)``, ``\sin x \cos y
+    = \sin(x)\cos(y)``); ``e`` is Euler's number only as ``e^{...}`` or ``\mathrm{e}``
+    (a bare ``e`` is a name); scientific notation ``1e-3`` is refused (write
+    ``10^{-3}``); ``\Gamma(x)`` is refused (there is no Gamma function) unless
+    ``\Gamma`` is a known name; ``I`` is the identity matrix, as in sympy syntax.
+
+    >>> parse_latex(r"\log 2\pi + \mathrm{e}^{x}")
+    exp(x) + log(2*pi)
 
     >>> parse_latex(r"\frac{1}{4}\log\left(\cosh(2K + h)\cosh(2K - h)\right)")
     log(cosh(2*K - h)*cosh(2*K + h))/4
@@ -957,11 +1059,13 @@ def parse_claim(claim: Any, namespace: Namespace | Mapping | None = None, syntax
     True
     """
     if syntax not in ("auto", "sympy", "latex"):
-        raise ValueError(f"unknown syntax {syntax!r}; valid: auto, sympy, latex")
+        raise ClaimError(f"unknown syntax {syntax!r}; valid: auto, sympy, latex")
     if isinstance(claim, str):
         if syntax == "latex" or (syntax == "auto" and ("\\" in claim or "^{" in claim or "_{" in claim)):
-            return parse_latex(claim, namespace)
-        return parse_sympy(claim, namespace)
+            value = parse_latex(claim, namespace)
+        else:
+            value = parse_sympy(claim, namespace)
+        return _finish(value)
     if isinstance(claim, (int, float)) and not isinstance(claim, bool):
         return sp.Rational(repr(claim)) if isinstance(claim, float) else sp.Integer(claim)
     if isinstance(claim, (sp.Basic, sp.MatrixBase)):

@@ -20,13 +20,17 @@ from symrg.verify.verdict import Verdict, verify
 __all__ = ["assert_equivalent"]
 
 
-def assert_equivalent(claim: Any, derived: Any, *, allow_undecided: bool = False, **kwargs: Any) -> Verdict:
+def assert_equivalent(claim: Any, derived: Any, *, allow_undecided: bool = False, require_proof: bool = False,
+                      **kwargs: Any) -> Verdict:
     """Assert that ``claim`` equals ``derived`` (see :func:`symrg.verify.verify`).
 
-    Raises ``AssertionError`` with a readable message -- the claim, the derived
-    result, how the comparison went and, when they differ, the counterexample (the
-    parameter values and both sides' values).  An undecided comparison fails too,
-    unless ``allow_undecided``.  Returns the :class:`~symrg.verify.Verdict`.
+    Passes on ``"equal"`` (a symbolic proof) and on ``"consistent"`` (agreement at
+    every random point, in double precision and at 50 digits, without a proof) unless
+    ``require_proof``.  Raises ``AssertionError`` with a readable message -- the claim,
+    the derived result, how the comparison went and, when they differ, the
+    counterexample (the parameter values and both sides' values).  An undecided
+    comparison fails too, unless ``allow_undecided``.  Returns the
+    :class:`~symrg.verify.Verdict`.
 
     Use it in a test of your own notes::
 
@@ -36,11 +40,13 @@ def assert_equivalent(claim: Any, derived: Any, *, allow_undecided: bool = False
     """
     __tracebackhide__ = True  # pytest shows the failing assertion, not this frame
     verdict = verify(claim, derived, **kwargs)
-    if verdict.equal or (allow_undecided and verdict.status == "undecided"):
+    if (verdict.equal or (verdict.status == "consistent" and not require_proof)
+            or (allow_undecided and verdict.status == "undecided")):
         return verdict
     head = {
         "not equal": "the claim is not equal to the derived result",
         "undecided": "could not decide whether the claim equals the derived result",
+        "consistent": "the claim agrees numerically with the derived result, but there is no symbolic proof",
     }[verdict.status]
     lines = [
         head,
