@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 
 from symrg.errors import ModelError
+from symrg.model.energy import energy_model
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin, unit_kind
 
 eta = sp.Symbol("eta", real=True)
@@ -91,6 +92,10 @@ def test_constructors_refuse_code_strings_and_run_nothing(tmp_path):
             Discrete((0, text))
         with pytest.raises(ModelError):
             unit_kind(text)
+        with pytest.raises(ModelError):
+            unit_kind([0, text])
+        with pytest.raises(ModelError):  # through the model constructor
+            energy_model([("v", 1), ("h", 1, text)], [("v", "h")])
     assert not canary.exists()
 
 
