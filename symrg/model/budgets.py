@@ -342,7 +342,7 @@ def check_expression(expr: Any, what: str = "an expression") -> None:
                 if nb > b.max_number_bits:
                     raise BudgetError(
                         f"{what}: the {'power ' if isinstance(e, sp.Pow) else ''}{_short(e)} would have about "
-                        f"{int(nb)} bits (budget max_number_bits = {b.max_number_bits})"
+                        f"{int(nb) if math.isfinite(nb) else 'more than 2**1000'} bits (budget max_number_bits = {b.max_number_bits})"
                     )
                 bits[k] = nb
             if isinstance(e, sp.Pow) and isinstance(e.args[1], sp.Integer) and abs(e.args[1].p) > b.max_exponent:
