@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from symrg.rg.recursion import FixedPoint, RecursionMap
 
-__all__ = ["plot_flow", "add_cli", "flow_model", "FLOW_MODELS"]
+__all__ = ["FLOW_MODELS", "add_cli", "classify", "fixed_lines", "flow_model", "plot_flow"]
 
 FLOW_MODELS = ("ising-chain", "migdal-kadanoff")
 
@@ -40,10 +41,94 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
+def classify(fp: FixedPoint) -> str:
+    """Stability of a fixed point from its eigenvalues.
+
+    ``"stable"`` (every direction irrelevant), ``"unstable"`` (every direction
+    relevant), ``"saddle, k relevant"`` (some of each); marginal directions are named.
+
+    >>> from symrg.rg.migdal_kadanoff import critical_point
+    >>> classify(critical_point(2, 2))
+    'unstable'
+    """
+    n = len(fp.labels)
+    rel, marg = fp.labels.count("relevant"), fp.labels.count("marginal")
+    if rel == n:
+        return "unstable"
+    if rel == 0 and marg == 0:
+        return "stable"
+    parts = []
+    if rel:
+        parts.append(f"{rel} relevant")
+    if marg:
+        parts.append(f"{marg} marginal")
+    return ("saddle, " if rel else "") + ", ".join(parts)
+
+
+def _num(v: float) -> str:
+    """A coordinate for a label: 4 significant digits, numerical noise (below 1e-10) as 0."""
+    if abs(v) < 1e-10:
+        return "0"
+    return f"{v:.4g}".replace("-", "\u2212")
+
+
 def _fp_label(fp: FixedPoint) -> str:
-    vals = ", ".join(f"{c}*={float(sp.N(v)):.4g}" for c, v in zip(fp.couplings, fp.values))
-    kind = "stable" if fp.stable else "unstable"
-    return f"{vals} ({kind})"
+    vals = ", ".join(f"${sp.latex(c)}^* = {_num(float(sp.re(sp.N(v))))}$" for c, v in zip(fp.couplings, fp.values))
+    return f"{vals}: {classify(fp)}"
+
+
+_STYLE = {"stable": ("o", "tab:green"), "unstable": ("o", "tab:red")}
+
+
+def _style(kind: str) -> tuple[str, str]:
+    return _STYLE.get(kind, ("s", "tab:orange"))
+
+
+def fixed_lines(rmap: RecursionMap, ranges: Sequence[tuple[float, float]], samples: int = 9,
+                rtol: float = 1e-9) -> list[tuple[int, float, str]]:
+    """Coordinate lines of fixed points of a two-coupling map inside ``ranges``.
+
+    A line ``g_a = c`` (``c`` one of 0 and the ends of the range) is a line of fixed
+    points when the map fixes every one of ``samples`` points spread along it.  Each
+    is returned as ``(a, c, kind)`` with ``kind`` from the eigenvalue across the line
+    (``"attracting"`` when ``|dg_a'/dg_a| < 1`` all along it, ``"repelling"`` when
+    ``> 1``, else ``"mixed"``).
+
+    >>> from symrg.rg.chain import decimate_chain
+    >>> fixed_lines(decimate_chain("spin", 2).recursion_map, [(0, 1.5), (-1, 1)])
+    [(0, 0.0, 'attracting')]
+    """
+    if rmap.dimension != 2:
+        return []
+    f = rmap.numeric("numpy")
+    jac = sp.lambdify(rmap.couplings, rmap.jacobian(), modules="numpy")
+    out = []
+    for a in (0, 1):
+        other = 1 - a
+        lo, hi = ranges[a]
+        olo, ohi = ranges[other]
+        for c in sorted({0.0, float(lo), float(hi)}):
+            if not lo - 1e-12 <= c <= hi + 1e-12:
+                continue
+            pts = []
+            for t in np.linspace(olo, ohi, samples):
+                p = [0.0, 0.0]
+                p[a], p[other] = c, float(t)
+                pts.append(p)
+            ok = True
+            slopes = []
+            with np.errstate(all="ignore"):
+                for p in pts:
+                    img = np.array(f(*p), dtype=float)
+                    if not np.all(np.isfinite(img)) or np.any(np.abs(img - p) > rtol * (1 + np.abs(p))):
+                        ok = False
+                        break
+                    slopes.append(abs(float(np.array(jac(*p), dtype=float)[a, a])))
+            if not ok:
+                continue
+            kind = "attracting" if max(slopes) < 1 else "repelling" if min(slopes) > 1 else "mixed"
+            out.append((a, c, kind))
+    return out
 
 
 def _trajectory(rmap: RecursionMap, start: Sequence[float], steps: int, ranges) -> np.ndarray:
@@ -76,7 +161,11 @@ def plot_flow(
     One coupling: the map ``g'(g)`` against the diagonal with cobweb trajectories.
     Two couplings: trajectories in the plane.  Arrows point along the flow; fixed
     points (found by ``rmap.fixed_points`` inside ``ranges`` unless given) are marked
-    and labelled with their stability.  The image is exactly ``figsize * dpi`` pixels.
+    and listed in a legend inside the axes with their class from the eigenvalues
+    (:func:`classify`); coordinate lines of fixed points (:func:`fixed_lines`) are drawn
+    as lines, and isolated points found on them are dropped.  The file is written under
+    exactly the name ``path`` (format from its suffix, PNG without one).  The image is
+    exactly ``figsize * dpi`` pixels.
 
     Parameters
     ----------
@@ -92,6 +181,8 @@ def plot_flow(
         Iterations per trajectory.
     fixed_points : sequence of FixedPoint, optional
         Fixed points to mark (default: computed).
+    title : str, optional
+        Title (matplotlib mathtext allowed); default names the map and ``b``.
 
     Returns
     -------
@@ -111,11 +202,21 @@ def plot_flow(
         fixed_points = rmap.fixed_points(bounds=ranges, timeout=10.0)
     fixed_points = [fp for fp in fixed_points if all(lo - 1e-9 <= float(sp.re(sp.N(v))) <= hi + 1e-9
                                                      for v, (lo, hi) in zip(fp.values, ranges))]
+    lines = fixed_lines(rmap, ranges) if n == 2 else []
+    # a fixed point on a line of fixed points is a point of the line, not an isolated one
+    fixed_points = [fp for fp in fixed_points
+                    if not any(abs(float(sp.re(sp.N(fp.values[a]))) - c) < 1e-9 for a, c, _ in lines)]
+    path = os.fspath(path)
+    fmt = _format_of(path)
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
+    if fmt not in fig.canvas.get_supported_filetypes():
+        raise ValueError(f"path: cannot write {fmt!r} files ({path}); supported: "
+                         f"{', '.join(sorted(fig.canvas.get_supported_filetypes()))}")
     ax = fig.add_subplot(1, 1, 1)
     arrow = dict(arrowstyle="->", color="tab:blue", lw=1.0)
     names = [sp.latex(c) for c in rmap.couplings]
+    pad = [0.03 * (hi - lo) for lo, hi in ranges]  # points on the edge of the range stay visible
     if n == 1:
         lo, hi = ranges[0]
         xs = np.linspace(lo, hi, 400)
@@ -132,14 +233,13 @@ def plot_flow(
                 ax.annotate("", xy=(a, c), xytext=(a, a), arrowprops=arrow)
                 ax.annotate("", xy=(c, c), xytext=(a, c), arrowprops=arrow)
         for fp in fixed_points:
-            x = float(sp.N(fp.values[0]))
-            ax.plot([x], [x], "o", color="tab:red" if not fp.stable else "tab:green", ms=8, zorder=5)
-            ax.annotate(_fp_label(fp), (x, x), textcoords="offset points", xytext=(6, -14), fontsize=8)
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(lo, hi)
+            x = float(sp.re(sp.N(fp.values[0])))
+            marker, color = _style(classify(fp))
+            ax.plot([x], [x], marker, color=color, ms=8, zorder=5, clip_on=False, ls="none", label=_fp_label(fp))
+        ax.set_xlim(lo - pad[0], hi + pad[0])
+        ax.set_ylim(lo - pad[0], hi + pad[0])
         ax.set_xlabel(f"${names[0]}$")
         ax.set_ylabel(f"${names[0]}'$")
-        ax.legend(loc="upper left", fontsize=8)
     else:
         (x0, x1), (y0, y1) = ranges
         if starts is None:
@@ -149,18 +249,35 @@ def plot_flow(
             ax.plot(tr[:, 0], tr[:, 1], "-", color="tab:blue", lw=0.8, alpha=0.7)
             for p, q in zip(tr[:-1], tr[1:]):
                 ax.annotate("", xy=tuple(q), xytext=tuple(p), arrowprops=arrow)
+        for a, c, kind in lines:
+            color = "tab:green" if kind == "attracting" else "tab:red" if kind == "repelling" else "tab:orange"
+            seg = ([c, c], [y0, y1]) if a == 0 else ([x0, x1], [c, c])
+            ax.plot(*seg, "-", color=color, lw=4, alpha=0.8, zorder=4, solid_capstyle="butt",
+                    label=f"line of fixed points ${names[a]} = {_num(c)}$ ({kind})")
         for fp in fixed_points:
-            x, y = (float(sp.N(v)) for v in fp.values)
-            ax.plot([x], [y], "o", color="tab:red" if not fp.stable else "tab:green", ms=8, zorder=5)
-            ax.annotate(_fp_label(fp), (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
+            x, y = (float(sp.re(sp.N(v))) for v in fp.values)
+            marker, color = _style(classify(fp))
+            ax.plot([x], [y], marker, color=color, ms=8, zorder=5, clip_on=False, ls="none", label=_fp_label(fp))
+        ax.set_xlim(x0 - pad[0], x1 + pad[0])
+        ax.set_ylim(y0 - pad[1], y1 + pad[1])
         ax.set_xlabel(f"${names[0]}$")
         ax.set_ylabel(f"${names[1]}$")
-    ax.set_title(title if title is not None else f"RG flow: {rmap.name} (b = {rmap.b})", fontsize=10)
-    path = os.fspath(path)
-    fig.savefig(path, dpi=dpi)
+    if ax.get_legend_handles_labels()[0]:
+        # the legend stays inside the axes, where it covers the fewest data points
+        ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    if title is None:
+        title = f"RG flow: {rmap.name}" + ("" if f"b={rmap.b}" in rmap.name.replace(" ", "") else f" (b = {rmap.b})")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi, format=fmt)
     return path
+
+
+def _format_of(path: str) -> str:
+    """The file format named by the suffix of ``path`` (``png`` when there is none): the file is
+    written under exactly that name, never with a suffix appended."""
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    return suffix or "png"
 
 
 def flow_model(model: str, d: int = 2, b: int = 2, field: bool = False) -> tuple[RecursionMap, list[tuple[float, float]]]:
@@ -190,11 +307,8 @@ def flow_model(model: str, d: int = 2, b: int = 2, field: bool = False) -> tuple
 
 def _run_flow(args: argparse.Namespace) -> int:
     rmap, ranges = flow_model(args.model, args.d, args.b, args.field)
-    fps = None
-    if args.model == "ising-chain" and args.field:
-        # the K = 0 line is a line of fixed points: mark its two ends only
-        fps = [fp for fp in rmap.fixed_points(seeds=[(0.0, -0.9), (0.0, 0.9)], bounds=ranges)]
-    path = plot_flow(rmap, args.output, ranges=ranges, steps=args.steps, fixed_points=fps, dpi=args.dpi)
+    # lines of fixed points (K = 0 of the chain in a field) are found and drawn by plot_flow
+    path = plot_flow(rmap, args.output, ranges=ranges, steps=args.steps, dpi=args.dpi)
     print(f"wrote {path}")
     return 0
 
