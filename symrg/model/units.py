@@ -11,7 +11,8 @@ hook                              meaning (generic fallback in brackets)
 ``log_partition_numpy(eta)``      the same, numerically stable, elementwise on arrays
                                   [log-sum-exp over the support]
 ``log_partition_mpmath(eta)``     the same in mpmath [log-sum-exp over the support]
-``log_partition_complex(eta)``    the same for complex numpy input (sampling in ``verify``)
+``log_partition_complex(eta)``    the same for complex numpy input, ``log_partition_mpc`` for one
+                                  complex mpmath number (sampling in ``verify``)
 ``reduce_powers(expr, units)``    powers of a unit reduced on its support [modulo the
                                   vanishing polynomial ``prod_k (x - x_k)``]
 ``square_reduction()``            ``(s, p)`` with ``x**2 = s x + p`` on a two-valued support
@@ -296,6 +297,11 @@ class UnitKind:
         e = sp.Dummy("eta")
         return np.asarray(sp.lambdify(e, self.log_partition(e), "numpy")(np.asarray(eta, dtype=complex)), dtype=complex)
 
+    def log_partition_mpc(self, eta: Any) -> Any:
+        """``A(eta)`` for one complex mpmath number (no stabilization; used for sampling)."""
+        e = sp.Dummy("eta")
+        return sp.lambdify(e, self.log_partition(e), "mpmath")(mpmath.mpc(eta))
+
     def log_partition_latex(self, entry: str) -> str:
         """LaTeX of ``A(entry)`` for matrix-notation formulas."""
         return rf"A\left({entry}\right)"
@@ -467,6 +473,10 @@ class Discrete(UnitKind):
     def log_partition_complex(self, eta: Any) -> np.ndarray:
         e = np.asarray(eta, dtype=complex)
         return np.log(np.exp(np.multiply.outer(e, self._floats())).sum(axis=-1))
+
+    def log_partition_mpc(self, eta: Any) -> Any:
+        z = mpmath.mpc(eta)
+        return mpmath.log(mpmath.fsum(mpmath.exp(z * mpmath.mpf(sp.Float(v, mpmath.mp.dps + 10))) for v in self.values))
 
     def log_partition_description(self) -> str:
         return r"$\log \sum_k e^{\eta x_k}$"
@@ -641,6 +651,9 @@ class Bernoulli(Discrete):
     def log_partition_complex(self, eta: Any) -> np.ndarray:
         return np.log(1 + np.exp(np.asarray(eta, dtype=complex)))
 
+    def log_partition_mpc(self, eta: Any) -> Any:
+        return mpmath.log(1 + mpmath.exp(mpmath.mpc(eta)))
+
     def log_partition_latex(self, entry: str) -> str:
         return rf"\log\left(1 + e^{{{entry}}}\right)"
 
@@ -710,6 +723,9 @@ class Spin(Discrete):
 
     def log_partition_complex(self, eta: Any) -> np.ndarray:
         return np.log(2 * np.cosh(np.asarray(eta, dtype=complex)))
+
+    def log_partition_mpc(self, eta: Any) -> Any:
+        return mpmath.log(2 * mpmath.cosh(mpmath.mpc(eta)))
 
     def log_partition_latex(self, entry: str) -> str:
         return rf"\log\left(2 \cosh {entry}\right)"

@@ -71,6 +71,7 @@ from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
 from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.model.units import kind_for_label
 from symrg.verify.parsing import Namespace, match_names, parse_claim
 from symrg.output import codegen as _codegen
 from symrg.verify.sampling import random_matrix
@@ -431,12 +432,10 @@ class _MpEvaluator:
         if isinstance(e, SumLogPartition):
             eta = self(e.args[0])
             vals = [eta[i, 0] for i in range(eta.rows)] if self._is_mat(eta) else [eta]
-            kind = str(e.args[1])
-            if kind == "softplus":
-                return mpmath.fsum(mpmath.log(1 + mpmath.exp(x)) for x in vals)
-            if kind == "logcosh":
-                return mpmath.fsum(mpmath.log(2 * mpmath.cosh(x)) for x in vals)
-            raise _Undefined(f"cannot evaluate the log-partition {kind!r} of an abstract layer")
+            kind = kind_for_label(str(e.args[1]))  # the kind registered under this label, if any
+            if kind is None:
+                raise _Undefined(f"cannot evaluate the log-partition {str(e.args[1])!r} of an abstract layer")
+            return mpmath.fsum(kind.log_partition_mpc(x) for x in vals)
         if isinstance(e, sp.Identity):
             return mpmath.eye(self.size(e.rows))
         if isinstance(e, sp.ZeroMatrix):
