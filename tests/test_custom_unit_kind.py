@@ -109,6 +109,11 @@ def test_log_partition_forms_match_the_direct_sum(kind):
         assert float(kind.log_partition_numpy(np.array(x))) == pytest.approx(direct, rel=1e-14, abs=1e-15)
         assert float(kind.log_partition_mpmath(mpmath.mpf(x))) == pytest.approx(direct, rel=1e-14, abs=1e-15)
         assert kind.log_partition_complex(np.array(x)).real == pytest.approx(direct, rel=1e-13)
+    # complex arguments (verify samples them): against the direct sum in complex arithmetic
+    for z in (0.3 + 0.7j, -1.2 + 0.1j):
+        direct = np.log(sum(np.exp(z * v) for v in _floats(kind)))
+        assert complex(kind.log_partition_mpc(mpmath.mpc(z))) == pytest.approx(direct, rel=1e-14)
+        assert complex(kind.log_partition_complex(np.array(z))) == pytest.approx(direct, rel=1e-14)
     # the stable forms stay finite where exp overflows: A = max_k eta x_k + log(multiplicity)
     for x in (-900.0, 900.0):
         top = max(x * v for v in _floats(kind))
