@@ -32,6 +32,8 @@ Bernoulli(values=(0, 1))
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
@@ -39,7 +41,7 @@ from typing import Iterable, Mapping, Sequence
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from symrg.model import services
+from symrg.model import budgets, services
 from symrg.model.exprs import scaled_identity_factor
 from symrg.model.naming import entry_name
 from symrg.model.expressions import energy_expression
@@ -270,6 +272,99 @@ class EnergyModel:
 
 
 # --------------------------------------------------------------------------------------
+# user values: numbers and sympy objects only; a string is a name or a numeric literal
+# --------------------------------------------------------------------------------------
+
+#: a string the constructors accept as a name (a parameter, or a symbol in an entry)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+#: a string the constructors accept as a number (nothing else in a string is read)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,6})?\Z")
+_HOW = "pass a number, a sympy expression (sympy.Symbol('J') * 2), or a string that is a plain name or number"
+
+
+def _name(spec: object, what: str) -> str:
+    """``spec`` if it is a plain identifier usable as a parameter name, else ModelError."""
+    s = str(spec)
+    if len(s) > 100 or not _NAME.match(s):
+        raise ModelError(f"{what}: the name {s[:60]!r} is not a plain identifier (letters, digits, _; starting with a letter)")
+    return s
+
+
+def _scalar(x: object, what: str) -> sp.Expr:
+    """A user scalar as a sympy object, without evaluating any text.
+
+    Numbers and sympy expressions are taken as they are (after the budgets of
+    :mod:`symrg.model.budgets`); a string must be a plain name (a real Symbol) or a
+    plain numeric literal.  NaN, infinities and complex values are refused.
+    """
+    import numpy as np
+
+    if isinstance(x, (bool, np.bool_)):
+        raise ModelError(f"{what}: {x!r} is a bool; {_HOW}")
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, str):
+        if _NUMBER.match(x) and len(x) <= 400:
+            x = sp.Integer(int(x)) if x.lstrip("+-").isdigit() else sp.Float(x)
+        elif _NAME.match(x) and len(x) <= 100:
+            x = sp.Symbol(x)
+        else:
+            raise ModelError(f"{what}: the string {x[:60]!r} is not read as code; {_HOW}")
+    elif isinstance(x, complex):
+        raise ModelError(f"{what}: the complex number {x!r} is refused (energies are real)")
+    elif isinstance(x, float):
+        if not math.isfinite(x):
+            raise ModelError(f"{what}: {x!r} is not a finite number")
+        x = sp.Float(x)
+    elif isinstance(x, int):
+        budgets.check_int(x, what)
+        x = sp.Integer(x)
+    if not isinstance(x, sp.Expr) or isinstance(x, MatrixExpr):
+        raise ModelError(f"{what}: got {type(x).__name__} {str(x)[:60]!r}; {_HOW}")
+    budgets.check_expression(x, what)
+    if x.has(sp.nan, sp.oo, sp.zoo, -sp.oo):
+        raise ModelError(f"{what}: {x} is not finite")
+    if x.is_extended_real is False or (x.is_number and x.has(sp.I)):
+        raise ModelError(f"{what}: {x} is not real (energies are real)")
+    return x
+
+
+def _matrix(spec: object, what: str) -> sp.ImmutableMatrix:
+    """A user matrix (sympy Matrix, nested list / tuple, numpy array) with every entry checked by :func:`_scalar`."""
+    import numpy as np
+
+    if isinstance(spec, MatrixExpr) and not isinstance(spec, sp.MatrixBase):
+        raise ModelError(f"{what}: pass an explicit sympy Matrix, a nested list or an array, not {spec}")
+    if isinstance(spec, sp.MatrixBase):
+        budgets.check_matrix_shape(spec.rows, spec.cols, what)
+        rows = [[spec[i, j] for j in range(spec.cols)] for i in range(spec.rows)]
+    elif isinstance(spec, np.ndarray) or (hasattr(spec, "shape") and hasattr(spec, "tolist")):
+        arr = np.asarray(spec)
+        if arr.ndim > 2:
+            raise ModelError(f"{what}: an array with {arr.ndim} dimensions; pass a vector or a matrix")
+        budgets.check_matrix_shape(arr.size, 1, what)
+        rows = arr.tolist() if arr.ndim == 2 else [[v] for v in np.ravel(arr).tolist()]
+    elif isinstance(spec, (list, tuple)):
+        budgets.check_matrix_shape(len(spec), 1, what)
+        if all(isinstance(r, (list, tuple)) for r in spec) and spec:
+            for r in spec:
+                budgets.check_matrix_shape(len(spec), len(r), what)
+            rows = [list(r) for r in spec]
+            if len({len(r) for r in rows}) > 1:
+                raise ModelError(f"{what}: rows of different lengths {[len(r) for r in rows]}")
+        elif any(isinstance(r, (list, tuple)) for r in spec):
+            raise ModelError(f"{what}: mix of rows and single entries; pass a nested list of rows")
+        else:
+            rows = [[v] for v in spec]
+    else:
+        raise ModelError(f"{what}: got {type(spec).__name__}; pass a name, a nested list, an array or a sympy Matrix")
+    if not rows or not rows[0]:
+        raise ModelError(f"{what}: an empty matrix")
+    entries = [[_scalar(v, f"{what}, entry ({i + 1}, {j + 1})") for j, v in enumerate(r)] for i, r in enumerate(rows)]
+    return sp.ImmutableMatrix(entries)
+
+
+# --------------------------------------------------------------------------------------
 # constructors
 # --------------------------------------------------------------------------------------
 
@@ -277,6 +372,8 @@ class EnergyModel:
 def _make_param(name: str, rows, cols, value=None, explicit: bool = True, vector: bool = False) -> Param:
     """A named parameter of shape rows x cols; ``value`` is user data or None (auto)."""
     sym = sp.MatrixSymbol(name, rows, cols)
+    if explicit:
+        budgets.check_matrix_shape(rows, cols, f"parameter {name!r}")
     if value is not None:
         mat = sp.ImmutableMatrix(value) if not isinstance(value, MatrixExpr) else value
         if isinstance(mat, MatrixExpr) and not isinstance(mat, sp.MatrixBase):
@@ -325,7 +422,7 @@ def energy_model(
     >>> m.energy
     -J_{11}*h_1*v_1 - J_{21}*h_1*v_2
     """
-    lays = tuple(l if isinstance(l, Layer) else Layer(*l) for l in layers)
+    lays = _layers(layers)
     names = [l.name for l in lays]
     by_name = {l.name: l for l in lays}
     if len(set(names)) != len(names):
@@ -344,7 +441,7 @@ def energy_model(
             raise ModelError(f"unknown layer {name!r}; the layers are {names}")
         return by_name[name]
 
-    bias_spec = dict(biases or {})
+    bias_spec = _mapping(biases, "biases")
     for k in bias_spec:
         known(k)
     out_biases: dict[str, MatrixExpr] = {}
@@ -353,18 +450,18 @@ def energy_model(
         if isinstance(spec, (int, sp.Integer)) and spec == 0:
             continue
         if spec is None or isinstance(spec, str):
-            out_biases[l.name] = add_param(_make_param(spec or f"b_{l.name}", l.size, 1, explicit=explicit, vector=True))
+            pname = _name(spec, f"bias of layer {l.name!r}") if spec else f"b_{l.name}"
+            out_biases[l.name] = add_param(_make_param(pname, l.size, 1, explicit=explicit, vector=True))
         else:
-            val = sp.ImmutableMatrix(spec)
+            val = _matrix(spec, f"bias of layer {l.name!r}")
             if val.shape[1] != 1 and val.shape[0] == 1:
                 val = val.T
             if val.shape != (l.size, 1):
                 raise ModelError(f"bias of layer {l.name!r} has shape {val.shape}, expected ({l.size}, 1)")
             out_biases[l.name] = add_param(_make_param(f"b_{l.name}", l.size, 1, val, explicit))
 
-    pairs = couplings.items() if isinstance(couplings, Mapping) else [(p, None) for p in couplings]
     out_couplings: dict[tuple[str, str], MatrixExpr] = {}
-    for (a, b), spec in pairs:
+    for (a, b), spec in _pairs(couplings):
         la, lb = known(a), known(b)
         if a == b:
             raise ModelError(f"coupling ({a!r}, {b!r}): units inside a layer are not coupled in an input model")
@@ -372,9 +469,10 @@ def energy_model(
         if key in out_couplings:
             raise ModelError(f"layers {a!r} and {b!r} are coupled twice")
         if spec is None or isinstance(spec, str):
-            sym = add_param(_make_param(spec or f"W_{a}{b}", la.size, lb.size, explicit=explicit))
+            pname = _name(spec, f"coupling ({a!r}, {b!r})") if spec else f"W_{a}{b}"
+            sym = add_param(_make_param(pname, la.size, lb.size, explicit=explicit))
         else:
-            val = sp.ImmutableMatrix(spec)
+            val = _matrix(spec, f"coupling ({a!r}, {b!r})")
             if explicit and val.shape != (la.size, lb.size):
                 raise ModelError(
                     f"coupling between {a!r} ({la.size} units) and {b!r} ({lb.size} units) has shape "
@@ -384,7 +482,7 @@ def energy_model(
         out_couplings[key] = sym.T if transpose else sym
 
     out_quad: dict[str, MatrixExpr] = {}
-    prec_spec = dict(precisions or {})
+    prec_spec = _mapping(precisions, "precisions")
     for k in prec_spec:
         if not known(k).kind.is_gaussian:
             raise ModelError(f"layer {k!r} is {known(k).kind.name}; only Gaussian layers take a precision")
@@ -394,20 +492,20 @@ def energy_model(
         spec = prec_spec.get(l.name, None)
         if spec is None:
             out_quad[l.name] = l.kind.precision * sp.Identity(l.size)
-        elif isinstance(spec, str):
-            p = _make_param(spec, l.size, l.size, explicit=explicit)
+        elif isinstance(spec, str) and not _NUMBER.match(spec):
+            p = _make_param(_name(spec, f"precision of layer {l.name!r}"), l.size, l.size, explicit=explicit)
             if p.value is not None:  # a symmetric matrix of symbols
                 n = l.size
                 val = sp.ImmutableMatrix(n, n, lambda i, j: p.value[min(i, j), max(i, j)])
                 p = Param(p.symbol, val, auto=True)
             out_quad[l.name] = add_param(p)
         elif isinstance(spec, (sp.MatrixBase, list, tuple)) or hasattr(spec, "shape"):
-            val = sp.ImmutableMatrix(spec)
+            val = _matrix(spec, f"precision of layer {l.name!r}")
             if val.shape != (l.size, l.size) or val != val.T:
                 raise ModelError(f"precision of layer {l.name!r} must be a symmetric {l.size}x{l.size} matrix")
             out_quad[l.name] = add_param(_make_param(f"P_{l.name}", l.size, l.size, val, explicit))
         else:
-            p = sp.sympify(spec)
+            p = _scalar(spec, f"precision of layer {l.name!r}")
             if p.is_positive is False:
                 raise ModelError(f"precision of layer {l.name!r} must be positive, got {spec}")
             out_quad[l.name] = p * sp.Identity(l.size)
@@ -421,10 +519,52 @@ def energy_model(
         biases=out_biases,
         quadratic=out_quad,
         couplings=out_couplings,
-        constant=sp.sympify(constant),
+        constant=_scalar(constant, "the constant of energy_model"),
         params=params,
         conditions=conds,
     )
+
+
+def _layers(layers: object) -> tuple[Layer, ...]:
+    """The layers of :func:`energy_model` (Layer objects or ``(name, size[, kind])`` tuples), checked."""
+    if isinstance(layers, (str, bytes, Mapping)) or not isinstance(layers, Iterable):
+        raise ModelError(f"layers must be a list of Layer objects or (name, size, kind) tuples, got {type(layers).__name__}")
+    out = []
+    for k, l in enumerate(layers):
+        if isinstance(l, Layer):
+            out.append(l)
+        elif isinstance(l, (tuple, list)) and 2 <= len(l) <= 3:
+            out.append(Layer(*l))
+        else:
+            raise ModelError(f"layer {k}: expected a Layer or a tuple (name, size[, kind]), got {str(l)[:80]!r}")
+    if not out:
+        raise ModelError("a model needs at least one layer")
+    for l in out:
+        if isinstance(l.size, int):
+            budgets.check_layer_size(l.size, f"layer {l.name!r}")
+    return tuple(out)
+
+
+def _mapping(spec: object, what: str) -> dict:
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        raise ModelError(f"{what} must be a mapping from layer names, got {type(spec).__name__}")
+    return dict(spec)
+
+
+def _pairs(couplings: object) -> list[tuple[tuple[str, str], object]]:
+    """``couplings`` as ``((a, b), spec)`` items, each pair checked to be two layer names."""
+    if isinstance(couplings, Mapping):
+        items = list(couplings.items())
+    elif isinstance(couplings, (str, bytes)) or not isinstance(couplings, Iterable):
+        raise ModelError(f"couplings must be pairs of layer names or a mapping from pairs, got {type(couplings).__name__}")
+    else:
+        items = [(p, None) for p in couplings]
+    for pair, _ in items:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(n, str) for n in pair)):
+            raise ModelError(f"a coupling must be a pair of layer names (a, b), got {str(pair)[:80]!r}")
+    return [((str(a), str(b)), spec) for (a, b), spec in items]
 
 
 def _layer_specs(sizes, kinds, names) -> list[Layer]:
