@@ -19,7 +19,7 @@ claim is compared with:
 * explicit-mode entries (1-indexed): ``W_{12}`` (LaTeX), ``W_12`` or ``W[1, 2]``
   (sympy syntax); when a dimension is 10 or more the entry is ``W_{1,12}``, written
   ``W_1_12`` or ``W[1, 12]`` in sympy syntax;
-* constants, unless the namespace defines the name: ``pi``; ``E`` is Euler's number
+* constants, unless the namespace defines the name: ``pi`` (or ``π``); ``E`` is Euler's number
   (so is ``exp(1)``; in LaTeX ``e^{x}``, ``\\exp``, ``\\mathrm{e}``).  A bare ``e`` is a
   plain name, as in a physicist's notes (a charge, an edge).  ``I`` is the identity
   matrix: a scalar added to a square matrix means that multiple of the identity, so
@@ -142,6 +142,8 @@ def _checked(v: Any) -> Any:
     """``v``, after checking that an exact number stays within :data:`MAX_NUMBER_DIGITS`."""
     if isinstance(v, sp.Rational) and _digits(v) > MAX_NUMBER_DIGITS:
         raise ClaimError(f"the claim builds a number of about {_digits(v)} digits (limit {MAX_NUMBER_DIGITS})")
+    if isinstance(v, sp.Basic) and v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ClaimError("the claim divides by zero or is infinite")
     return v
 
 
@@ -247,7 +249,7 @@ def _trace(x: Any) -> Any:
 
 def _scalar_fn(fn: Callable) -> Callable:
     def apply(x: Any) -> Any:
-        return fn(_scalar(x, fn.__name__ if hasattr(fn, "__name__") else "a function"))
+        return _checked(fn(_scalar(x, fn.__name__ if hasattr(fn, "__name__") else "a function")))
 
     return apply
 
@@ -287,7 +289,7 @@ FUNCTIONS: Mapping[str, Callable] = {
 #: there is a multiple of the identity, and a function of ``c I`` is ``f(c) I``); left in
 #: a purely scalar result it is refused by :func:`_finish`
 _IDENTITY = sp.Dummy("I")
-_CONSTANTS = {"pi": sp.pi, "E": sp.E, "I": _IDENTITY}
+_CONSTANTS = {"pi": sp.pi, "π": sp.pi, "E": sp.E, "I": _IDENTITY}
 
 
 def _as_identity_multiple(s: Any) -> Any:
@@ -453,6 +455,8 @@ class Namespace:
                 if k < 1 or (isinstance(d, (int, sp.Integer)) and k > int(d)):
                     raise ClaimError(f"index {list(index)} is out of range for {base} of shape {rows} x {cols} (indices start at 1)")
             return mat[idx[0] - 1, idx[1] - 1]
+        if any(k < 1 for k in index):
+            raise ClaimError(f"index {list(index)} of {base} is out of range (indices start at 1)")
         if self.strict or base in self.names:
             raise ClaimError(f"no entry {base}[{', '.join(map(str, index))}] in this namespace")
         name = f"{base}_{{{','.join(map(str, index))}}}" if len(index) > 1 else f"{base}_{index[0]}"
