@@ -1,6 +1,6 @@
 """Renormalized couplings of a periodic Ising chain, blocks of 2, any rule (here the smooth rule).
 
-symrg: :func:`symrg.rg.blockrg.exact_renormalization`, block transfer matrices (the products
+symrg: :func:`symrg.rg.block_exact.exact_renormalization`, block transfer matrices (the products
 of half the ring for every half of the coarse configuration, joined by one matrix
 product) and the Walsh transform of :mod:`symrg.engine.multilinear`.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg.rg.blockrg import exact_renormalization
+from symrg.rg.block_exact import exact_renormalization
 from symrg.rg.coarse import smooth
 from symrg.rg.lattice import chain, chain_blocks, ising_model
 

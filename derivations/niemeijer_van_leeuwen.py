@@ -4,7 +4,7 @@
 K_0 holds the bonds inside blocks; the perturbation holds every bond between blocks and
 the field.  First order, then second order with nearest (K), next-nearest (L) and
 third-neighbour (M) couplings in the NvL counting (L, M count as O(K^2)).  Everything
-is derived by symrg.rg.blockrg from the lattice geometry; the checks compare with closed
+is derived by symrg.rg.cluster_expansion from the lattice geometry; the checks compare with closed
 forms and with enumeration of two- and three-block patches.
 """
 
@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symrg.rg.blockrg import cumulant_rg
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.output.document import Derivation
 from symrg.rg.lattice import ising_model, triangular, triangular_blocks
 

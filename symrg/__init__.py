@@ -39,7 +39,8 @@ from symrg.output.export import write_module
 from symrg.output.numeric import lambdify
 from symrg.output.printing import latex
 from symrg.output.serialize import load, save
-from symrg.rg.blockrg import cumulant_rg, exact_renormalization
+from symrg.rg.block_exact import exact_renormalization
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.chain import decimate_chain
 from symrg.rg.migdal_kadanoff import migdal_kadanoff
 from symrg.rg.recursion import RecursionMap

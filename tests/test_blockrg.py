@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.rg.blockrg import (
-    MAX_ENUMERATION_SITES,
-    cumulant_rg,
-    exact_renormalization,
-    mutual_information_chain,
-)
+from symrg.rg.block_exact import MAX_ENUMERATION_SITES, exact_renormalization
+from symrg.rg.cluster_expansion import cumulant_rg
+from symrg.rg.information import mutual_information_chain
 from symrg.rg.coarse import custom, decimation, majority, smooth
 from symrg.rg.lattice import chain, chain_blocks, ising_model, square, square_blocks
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.rg.blockrg import cumulant_rg
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.lattice import ising_model, triangular, triangular_blocks
 
 A1 = np.array([1.0, 0.0])

@@ -1,0 +1,375 @@
+"""Exact renormalization of a finite lattice: every renormalized coupling, numerically.
+
+Convention (kept throughout symrg, docs/conventions.md, "Block RG"): fine spins are ``x``,
+coarse spins are ``h``; the fine model has ``p(x) ∝ exp(-K(x))``, blocks ``x_j`` carry one
+coarse spin ``h_j`` each, drawn from a rule ``p(h_j | x_j)`` (:mod:`symrg.rg.coarse`), and
+the renormalized hamiltonian is defined by
+
+    exp(-K'(h)) = sum_x prod_j p(h_j | x_j) exp(-K(x))          (Z is preserved).
+
+Couplings are always reported in the convention of the input models, as the coefficients
+of the *log-weight*: ``-K'(h) = sum_S g'_S prod_{j in S} h_j`` (so a ferromagnetic
+renormalized bond has ``g' > 0``, like the ``K`` of ``exp(K x x')``).
+
+:func:`exact_renormalization` computes ``K'(h)`` for every coarse configuration by
+enumeration of the fine configurations (size-guarded) or, for periodic chains, by block
+transfer matrices; then every coupling (every range, every multi-spin order) by the Walsh
+transform of :mod:`symrg.engine.multilinear`.  The symbolic route on the infinite lattice
+is :mod:`symrg.rg.cluster_expansion`, the mutual information of a coarse spin and its
+environment :mod:`symrg.rg.information`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from symrg.rg.lattice import chain, ising_model, chain_blocks
+>>> from symrg.rg.coarse import decimation
+>>> ring = ising_model(chain(8), {"K": 1})
+>>> ex = exact_renormalization(ring, chain_blocks(ring.lattice, 2), decimation(), {"K": 0.3})
+>>> round(ex.coupling((0, 1)), 12), round(float(sp.log(sp.cosh(0.6)) / 2), 12)
+(0.085067643389, 0.085067643389)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from symrg.engine.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
+from symrg.model.frozen import array_hash, arrays_equal, readonly_array
+from symrg.model.numerics import logsumexp
+from symrg.rg.coarse import CoarseRule, coarse_rule
+from symrg.rg.lattice import BlockPartition, Lattice, LatticeModel
+
+__all__ = [
+    "ExactRenormalization",
+    "exact_renormalization",
+    "MAX_ENUMERATION_SITES",
+    "MAX_COARSE_SITES",
+    "MAX_TRANSFER_BLOCK",
+]
+
+#: largest number of fine sites enumerated by the exact route (2^22 configurations)
+MAX_ENUMERATION_SITES = 22
+#: largest number of coarse sites (2^24 coarse configurations, the Walsh transform limit)
+MAX_COARSE_SITES = 24
+#: largest block size of the transfer-matrix route (matrices of 2^b x 2^b)
+MAX_TRANSFER_BLOCK = 10
+
+
+@dataclass(frozen=True)
+class ExactRenormalization:
+    """The exact renormalized hamiltonian of a finite lattice and all its couplings.
+
+    Attributes
+    ----------
+    model, blocks, rule
+        The input.
+    values : tuple
+        ``(coupling name, value)`` pairs used.
+    method : str
+        ``"enumeration"`` or ``"transfer matrix"``.
+    hamiltonian : ndarray (read-only)
+        ``K'(h)`` for every coarse configuration (bit ``j`` of the index is ``h_j``,
+        ``h_j = 2 bit - 1``; block ``j`` is ``blocks.blocks()[j]``).
+    couplings : ndarray (read-only)
+        Walsh coefficients of the log-weight ``-K'(h)``, indexed by block-subset bitmask
+        (entry 0: the constant).
+    log_z : float
+        ``log sum_h exp(-K'(h))``, the fine partition function.
+    """
+
+    model: LatticeModel
+    blocks: BlockPartition
+    rule: CoarseRule
+    values: tuple
+    method: str
+    hamiltonian: np.ndarray = field(repr=False)
+    couplings: np.ndarray = field(repr=False)
+    log_z: float
+
+    def __post_init__(self) -> None:
+        # read-only copies: the result is a value (== and hash below compare the arrays)
+        object.__setattr__(self, "hamiltonian", readonly_array(self.hamiltonian))
+        object.__setattr__(self, "couplings", readonly_array(self.couplings))
+
+    def _key(self) -> tuple:
+        return (self.model, self.blocks, self.rule, self.values, self.method, self.log_z)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExactRenormalization):
+            return NotImplemented
+        return (
+            self._key() == other._key()
+            and arrays_equal(self.hamiltonian, other.hamiltonian)
+            and arrays_equal(self.couplings, other.couplings)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._key(), array_hash(self.couplings)))
+
+    def text(self, tol: float = 1e-12, limit: int = 8) -> str:
+        """Summary: the method, log Z and the largest couplings of each order."""
+        lines = [f"exact renormalization ({self.method}) of {len(self.hamiltonian)} coarse configurations "
+                 f"on {self.num_blocks} blocks; log Z = {self.log_z:.12g}"]
+        for order, rows in self.table(tol).items():
+            if order == 0:
+                continue
+            top = sorted(rows.items(), key=lambda kv: (-round(abs(kv[1]), 12), kv[0]))[:limit]
+            more = f" (+{len(rows) - len(top)} more)" if len(rows) > len(top) else ""
+            lines.append(f"  order {order}: " + ", ".join(f"g'{list(k)} = {v:.6g}" for k, v in top) + more)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self, tol: float = 1e-12, limit: int = 8) -> str:
+        """The largest couplings of each order as ``g'_{S} = value``, one row per order."""
+        rows = []
+        for order, table in self.table(tol).items():
+            if order == 0:
+                continue
+            top = sorted(table.items(), key=lambda kv: (-round(abs(kv[1]), 12), kv[0]))[:limit]
+            rows.append(rf"\text{{order {order}}} &: " + ", ".join(
+                rf"g'_{{{','.join(map(str, k))}}} = {sp.latex(sp.Float(v, 6))}" for k, v in top))
+        rows.append(rf"\log Z &= {sp.latex(sp.Float(self.log_z, 12))}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
+    @property
+    def num_blocks(self) -> int:
+        return int(self.couplings.shape[0]).bit_length() - 1
+
+    def coupling(self, blocks: Sequence[int]) -> float:
+        """The coupling ``g'_S`` of the product of the coarse spins of ``blocks``."""
+        mask = 0
+        for j in blocks:
+            if not 0 <= int(j) < self.num_blocks:
+                raise ValueError(f"block index {j} out of range 0..{self.num_blocks - 1}")
+            mask |= 1 << int(j)
+        return float(self.couplings[mask])
+
+    def table(self, tol: float = 1e-12) -> dict:
+        """``{order: {blocks: g'}}`` for couplings above ``tol`` (see ``couplings_by_order``)."""
+        return couplings_by_order(self.couplings, tol=tol)
+
+    def block_centres(self) -> np.ndarray:
+        """Cartesian centres of the blocks (unwrapped around each block's first site)."""
+        lat = self.model.lattice
+        pos = lat.positions()
+        out = []
+        for blk in self.blocks.blocks():
+            p0 = pos[blk[0]]
+            rel = [_min_image(pos[i] - p0, lat) for i in blk]
+            out.append(p0 + np.mean(rel, axis=0))
+        return np.array(out)
+
+    def extent(self, mask: int) -> float:
+        """Largest distance between two blocks of the subset ``mask``, in coarse units
+        (block-centre distance over the scale factor; minimum image when periodic)."""
+        sub = mask_to_subset(mask)
+        if len(sub) < 2:
+            return 0.0
+        c = self.block_centres()
+        b = float(self.blocks.scale_factor)
+        lat = self.model.lattice
+        return max(float(np.linalg.norm(_min_image(c[i] - c[j], lat))) / b for i, j in itertools.combinations(sub, 2))
+
+    def range_profile(self, tol: float = 1e-12) -> dict:
+        """``{(order, extent): max |g'|}`` over couplings above ``tol`` (order >= 1);
+        extents rounded to 9 digits.  Measures how far renormalized interactions reach."""
+        out: dict = {}
+        for mask in np.flatnonzero(np.abs(self.couplings) > tol):
+            mask = int(mask)
+            if mask == 0:
+                continue
+            key = (len(mask_to_subset(mask)), round(self.extent(mask), 9))
+            out[key] = max(out.get(key, 0.0), abs(float(self.couplings[mask])))
+        return dict(sorted(out.items()))
+
+
+def _min_image(v: np.ndarray, lat: Lattice) -> np.ndarray:
+    """Shortest periodic image of a displacement ``v`` (cartesian)."""
+    if not lat.periodic or lat.shape is None:
+        return v
+    B = np.array([[float(c) for c in a] for a in lat.basis])
+    periods = [L * B[i] for i, L in enumerate(lat.shape)]
+    best = v
+    for shifts in itertools.product((-1, 0, 1), repeat=len(periods)):
+        w = v + sum(s * p for s, p in zip(shifts, periods))
+        if np.linalg.norm(w) < np.linalg.norm(best) - 1e-12:
+            best = w
+    return best
+
+
+def check_same_lattice(model: LatticeModel, blocks: BlockPartition) -> None:
+    """Refuse blocks of another lattice than the model's."""
+    if blocks.lattice != model.lattice:
+        raise ValueError(f"blocks are defined on {blocks.lattice!r} but the model lives on {model.lattice!r}")
+
+
+def exact_renormalization(
+    model: LatticeModel,
+    blocks: BlockPartition,
+    rule: "CoarseRule | str",
+    values: Mapping,
+    method: str = "auto",
+) -> ExactRenormalization:
+    """Exact ``K'(h)`` of a finite lattice and all its couplings (Walsh transform).
+
+    Parameters
+    ----------
+    model : LatticeModel on a finite lattice
+    blocks : BlockPartition of the same lattice
+    rule : CoarseRule or rule name
+    values : mapping
+        Numeric value of every coupling (and of symbolic rule parameters), by symbol or name.
+    method : {"auto", "enumeration", "transfer"}
+        ``"transfer"`` needs a periodic chain whose interactions reach at most into the
+        next block; ``"auto"`` picks it for periodic chains, enumeration otherwise.
+
+    Raises
+    ------
+    ValueError
+        Lattice too large to enumerate (more than ``MAX_ENUMERATION_SITES`` fine sites),
+        more than ``MAX_COARSE_SITES`` blocks, or unknown method.
+
+    Examples
+    --------
+    >>> from symrg.rg.lattice import chain, ising_model, chain_blocks
+    >>> m = ising_model(chain(12), {"K": 1})
+    >>> a = exact_renormalization(m, chain_blocks(m.lattice, 3), "majority", {"K": 0.5}, "enumeration")
+    >>> b = exact_renormalization(m, chain_blocks(m.lattice, 3), "majority", {"K": 0.5}, "transfer")
+    >>> bool(abs(a.couplings - b.couplings).max() < 1e-12)
+    True
+    """
+    check_same_lattice(model, blocks)
+    lat = model.lattice
+    if lat.shape is None:
+        raise ValueError("exact_renormalization needs a finite lattice (give the lattice a shape); use cumulant_rg for the infinite lattice")
+    rule = coarse_rule(rule)
+    methods = ("auto", "enumeration", "transfer")
+    if method not in methods:
+        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(methods)}")
+    is_ring = lat.dim == 1 and lat.periodic
+    if method == "auto":
+        method = "transfer" if is_ring else "enumeration"
+    names = {str(c) for c in model.couplings}
+    coupling_vals = {k: v for k, v in values.items() if str(k) in names}
+    rule_vals = {k: v for k, v in values.items() if str(k) not in names}
+    table = rule.numeric_table(blocks.size, rule_vals)
+    nblocks = lat.num_sites // blocks.size
+    if nblocks > MAX_COARSE_SITES:
+        raise ValueError(f"{nblocks} blocks give 2^{nblocks} coarse configurations, above the limit of {MAX_COARSE_SITES} coarse sites (MAX_COARSE_SITES)")
+    if method == "transfer":
+        if not is_ring:
+            raise ValueError(f"method='transfer' needs a periodic chain, got {lat!r}")
+        logz_h = _transfer_log_z(model, blocks, table, coupling_vals)
+        label = "transfer matrix"
+    else:
+        logz_h = _enumeration_log_z(model, blocks, table, coupling_vals)
+        label = "enumeration"
+    if not np.all(np.isfinite(logz_h)):
+        bad = int(np.flatnonzero(~np.isfinite(logz_h))[0])
+        raise ValueError(f"coarse configuration {bad} has zero probability under rule {rule.name}: K'(h) is infinite there")
+    log_z = logsumexp(logz_h)
+    couplings = exact_couplings(logz_h, "spin")
+    vals = tuple((str(k), float(v)) for k, v in values.items())
+    return ExactRenormalization(model, blocks, rule, vals, label, -logz_h, couplings, log_z)
+
+
+def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarray, values: Mapping) -> np.ndarray:
+    lat = model.lattice
+    n = lat.num_sites
+    if n > MAX_ENUMERATION_SITES:
+        raise ValueError(
+            f"lattice too large to enumerate: {n} fine sites need 2^{n} configurations, above the limit of "
+            f"{MAX_ENUMERATION_SITES} sites (MAX_ENUMERATION_SITES); use the transfer-matrix route (periodic chains) "
+            "or cumulant_rg"
+        )
+    blks = blocks.blocks()
+    m = blocks.size
+    perm = [i for blk in blks for i in blk]  # block-major order: block j holds bits j*m .. j*m+m-1
+    C = configurations(n, "spin")
+    X = np.empty_like(C)
+    X[:, perm] = C
+    logw = model.log_weight(X, values)
+    del X, C
+    top = logw.max()
+    w = np.exp(logw - top)
+    P = np.stack([1.0 - table, table])  # P[hbit, block configuration]
+    T = w.reshape(-1, 1 << m, 1)
+    for _ in range(len(blks)):
+        # contract the lowest remaining block (trailing configuration axis) with p(h|x)
+        T = np.einsum("rcs,hc->rhs", T, P).reshape(T.shape[0], -1)
+        rest = T.shape[0] >> m
+        T = T.reshape(rest, 1 << m, -1) if rest >= 1 else T
+    Z = T.reshape(-1)
+    with np.errstate(divide="ignore"):
+        return np.log(Z) + top
+
+
+def _block_terms_chain(model: LatticeModel, b: int, values: Mapping) -> list[tuple[float, tuple[int, ...]]]:
+    """Terms assigned to block 0 of a chain (leftmost site in 0..b-1), sites within 0..2b-1."""
+    from symrg.rg.lattice import _coupling_values
+
+    vals = _coupling_values(model.couplings, values)
+    out = []
+    for a, it in enumerate(model.interactions):
+        for p in it.patterns:
+            offs = sorted(o[0] for o in p)
+            for s in range(b):
+                sites = tuple(s + o - offs[0] for o in offs)
+                if sites[-1] >= 2 * b:
+                    raise ValueError(
+                        f"interaction {it.label} reaches {sites[-1] - sites[0]} sites, beyond the next block "
+                        f"(block size {b}); the transfer-matrix route needs blocks at least as long as the range"
+                    )
+                out.append((vals[a], sites))
+    return out
+
+
+def _transfer_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarray, values: Mapping) -> np.ndarray:
+    lat = model.lattice
+    b = blocks.size
+    if b > MAX_TRANSFER_BLOCK:
+        raise ValueError(f"block size b={b} is above the transfer-matrix limit of {MAX_TRANSFER_BLOCK} sites (MAX_TRANSFER_BLOCK)")
+    if blocks.motif != tuple((i,) for i in range(b)):
+        raise ValueError("the transfer-matrix route needs blocks of consecutive sites (chain_blocks)")
+    nb = lat.shape[0] // b
+    terms = _block_terms_chain(model, b, values)
+    D = 1 << b
+    # spins of two consecutive blocks: block state c (bits 0..b-1), next block state c'
+    cc = configurations(2 * b, "spin").astype(np.float64)  # row = c + D c'
+    logw = np.zeros(D * D)
+    for g, sites in terms:
+        logw += g * np.prod(cc[:, list(sites)], axis=1)
+    W = np.exp(logw.reshape(D, D).T)  # W[c, c'] (row index c + D c' reshaped as [c', c])
+    Mm = (1.0 - table)[:, None] * W
+    Mp = table[:, None] * W
+
+    def products(count: int) -> tuple[np.ndarray, np.ndarray]:
+        P = np.eye(D)[None]
+        scale = np.zeros(1)
+        for _ in range(count):
+            P = np.concatenate([P @ Mm, P @ Mp])  # new bit is the highest: h = -1 first
+            scale = np.concatenate([scale, scale])
+            top = P.reshape(P.shape[0], -1).max(axis=1)
+            top[top == 0] = 1.0
+            P /= top[:, None, None]
+            scale += np.log(top)
+        return P, scale
+
+    n1 = nb // 2
+    A, sa = products(n1)
+    B, sb = products(nb - n1)
+    # tr(A_a B_b) = sum_ij A_a[i, j] B_b[j, i]
+    Z = A.reshape(A.shape[0], -1) @ B.transpose(0, 2, 1).reshape(B.shape[0], -1).T  # Z[a, b]
+    with np.errstate(divide="ignore"):
+        logz = np.log(Z) + sa[:, None] + sb[None, :]
+    return logz.T.reshape(-1)  # index a + 2^n1 b
