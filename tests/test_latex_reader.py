@@ -173,7 +173,7 @@ def test_hostile_latex_commands_are_refused_by_name(cmd, tmp_path):
 SYMPY_TYPED = [
     ("2K", 2 * K),
     ("2 cosh(K) sinh(K)", 2 * sp.cosh(K) * sp.sinh(K)),
-    ("K h + (a + b)(a - b)", K * h + (a + b) * (a - b)),
+    ("K*h + (a + b)(a - b) + 2(a)b", K * h + (a + b) * (a - b) + 2 * a * b),
     ("2K'", 2 * Kp),
     ("K' = log(cosh(2K))/2", sp.log(sp.cosh(2 * K)) / 2),
     ("x \u2212 1", x - 1),
@@ -193,9 +193,20 @@ def test_sympy_syntax_as_people_type_it(text, expected):
     assert sp.expand(b.build(tree) - expected) == 0
 
 
+def test_two_names_side_by_side_stay_an_error_in_sympy_syntax():
+    with pytest.raises(ClaimError, match="position 2"):
+        sympy_syntax_tree("x y", Namespace())
+
+
 def test_normalizing_keeps_strings_as_strings():
     # quotes that open strings are left alone, so the whitelist refuses the literal
     assert normalize_sympy_syntax("log('x')")[0] == "log('x')"
     assert normalize_sympy_syntax("b'bytes'")[0] == "b'bytes'"
     with pytest.raises(ClaimError, match="literal"):
         parse_sympy("b'bytes'")
+
+
+def test_log_of_a_number_times_a_function_reads_as_papers_mean_it():
+    assert read_latex(r"\ln 2\cosh x") == sp.log(2 * sp.cosh(x))
+    assert read_latex(r"\tanh K \tanh h") == sp.tanh(K) * sp.tanh(h)
+    assert read_equations(r"\mathsf{T} = 1")[0].name == "T"

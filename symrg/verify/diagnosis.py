@@ -155,20 +155,26 @@ def _terms(e: Any, limit: int = 16) -> list:
 
 
 def sympy_points(exprs: Sequence[Any], n: int = 12, seed: int = 0) -> list:
-    """Evaluate scalar ``exprs`` by sympy at ``n`` seeded random points of their symbols.
+    """Evaluate ``exprs`` by sympy at ``n`` seeded random points of their symbols.
 
-    Returns ``[(values of the symbols, [value of each expression]), ...]``, skipping
-    points where a value is not finite.  Matrix expressions are not handled (returns []).
+    Scalar symbols get values in ``(0.2, 2)`` (positive ones) or ``(-1.5, 1.5)``.  Returns
+    ``[(values of the symbols, [value of each expression]), ...]``, skipping points where
+    a value is not finite.  Expressions with matrix symbols are left to the caller's
+    evaluator (sympy is too slow there): the result is then ``[]``.  Only sympy's own
+    arithmetic runs (no code generation).
     """
-    if any((isinstance(e, MatrixExpr) and not isinstance(e, sp.MatrixBase)) or (isinstance(e, sp.Basic) and e.has(sp.MatrixSymbol))
-           for e in exprs):
+    if any(isinstance(e, sp.Basic) and e.has(sp.MatrixSymbol) for e in exprs):
         return []
-    syms = sorted(set().union(*(e.free_symbols for e in exprs if isinstance(e, (sp.Basic, sp.MatrixBase)))), key=str)
+    syms: set = set()
+    for e in exprs:
+        if isinstance(e, (sp.Basic, sp.MatrixBase)):
+            syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
-        vals = {}
-        for s in syms:
+        vals: dict = {}
+        rep: dict = {}
+        for s in sorted(syms, key=str):
             if s.is_integer:
                 v = float(rng.integers(1 if s.is_positive else -3, 5))
             elif s.is_positive:
@@ -177,14 +183,14 @@ def sympy_points(exprs: Sequence[Any], n: int = 12, seed: int = 0) -> list:
                 v = float(-rng.uniform(0.2, 2.0))
             else:
                 v = float(rng.uniform(-1.5, 1.5))
-            vals[s] = v
-        rep = {s: sp.Float(v, 30) for s, v in vals.items()}
+            vals[s.name] = v
+            rep[s] = sp.Float(v, 30)
         try:
             res = [_value(e, rep) for e in exprs]
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError):
             continue
         if all(np.all(np.isfinite(r)) for r in res):
-            out.append(({s.name: v for s, v in vals.items()}, res))
+            out.append((vals, res))
     return out
 
 
@@ -306,6 +312,20 @@ def diagnose(claim: Any, derived: Any, evaluate: Evaluate | None = None, n_point
         def evaluate(exprs: Sequence[Any]) -> list:
             return sympy_points(exprs, n_points, seed)
 
+    if scalar and not (claim.free_symbols | derived.free_symbols) and derived != 0:
+        # two numbers: a simple ratio is the likelier slip (1/2 for 1/4), else the difference
+        try:
+            r = sp.nsimplify(sp.simplify(claim / derived))
+        except (TypeError, ValueError, ZeroDivisionError):
+            r = None
+        if r is not None and r.is_Rational and r != 1:
+            if r == -1:
+                return Diagnosis("sign", r, "the claim is minus the derived result", "symbolic", 0)
+            return Diagnosis("factor", r, f"the claim is {sp.sstr(r)} times the derived result", "symbolic", 0)
+        diff = sp.simplify(claim - derived)
+        if diff != 0:
+            return Diagnosis("offset", diff, f"the claim is the derived result plus {sp.sstr(diff)}", "symbolic", 0)
+        return None
     d_terms = c_terms = []
     if scalar:
         d_terms = [t for t in _terms(derived) if not _constant(t)]

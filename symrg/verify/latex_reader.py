@@ -75,6 +75,7 @@ from symrg.verify.parsing import (
     Namespace,
     _add,
     _div,
+    _finish,
     _is_matrix,
     _mul,
     _namespace,
@@ -155,7 +156,7 @@ _BLANK = re.compile(
 _OUTER = re.compile(r"^(\s*)(\$\$|\$|\\\[|\\\()(.*?)(\$\$|\$|\\\]|\\\))([\s,.;]*)$", re.DOTALL)
 _TOKEN = re.compile(
     r"(?P<row>\\\\)|(?P<cmd>\\[A-Za-z]+)|(?P<ctl>\\[^A-Za-z])|(?P<num>\d+(?:\.\d+)?|\.\d+)"
-    r"|(?P<letter>[A-Za-z])|(?P<ws>\s+|~)|(?P<other>.)",
+    r"|(?P<letter>[A-Za-z])|(?P<ws>[ \t\n\r\f\v]+|~)|(?P<other>.)",
     re.DOTALL,
 )
 _SYMBOLS = set("+-*/^_(){}[],'=|&.;:!<>")
@@ -222,7 +223,14 @@ def _blank(text: str) -> str:
     return text
 
 
+_HOSTILE = re.compile(r"\\(" + "|".join(sorted(HOSTILE_COMMANDS, key=len, reverse=True)) + r")(?![A-Za-z])")
+
+
 def _tokenize(source: str) -> list[_Tok]:
+    bad = _HOSTILE.search(source)  # also inside comments and labels: refused wherever it is
+    if bad:
+        raise claim_error(f"\\{bad.group(1)} is refused: a claim may not read or write files or define macros",
+                          source, bad.start())
     text = _blank(source)
     out: list[_Tok] = []
     for m in _TOKEN.finditer(text):
@@ -558,7 +566,8 @@ class _Reader:
         nxt, after = self.peek(), self.peek(1)
         if (nxt is not None and nxt.kind == "letter" and nxt.text in "eE" and nxt.pos == t.end and after is not None
                 and (after.kind == "num" or (after.kind == "sym" and after.text in "+-")) and after.pos == nxt.end):
-            raise self.error(f"{t.text}{nxt.text}... reads as a product with e; write a power of ten, e.g. {t.text}\\times 10^{{-3}}", nxt)
+            raise self.error(f"scientific notation {t.text}{nxt.text}... is not LaTeX (it would read as a product with e); "
+                             f"write a power of ten, e.g. {t.text}\\times 10^{{-3}}", nxt)
         return sp.Rational(t.text) if "." in t.text else sp.Integer(t.text)
 
     def resolve(self, name: str, tok: _Tok) -> Any:
@@ -783,6 +792,10 @@ class _Reader:
             if not self.starts_factor(bare=False) or (t.kind == "cmd" and t.text in ("cdot", "times")):
                 raise self.error(f"\\{tok.text} needs an argument", t)
             arg = self.postfix()
+            if fname in ("log", "ln") and isinstance(arg, sp.Number) and self.at("cmd") and self.peek().text in _COMMAND_FUNCTIONS:
+                # \ln 2\cosh x is log(2 cosh x), as papers mean it
+                nxt = self.peek()
+                arg = self.guard(nxt, _mul, arg, self.postfix())
             while self.starts_factor(bare=True):
                 nxt = self.peek()
                 arg = self.guard(nxt, _mul, arg, self.postfix())
@@ -941,7 +954,8 @@ def _lhs_name(toks: list[_Tok]) -> str | None:
     if at("letter") or (at("cmd") and toks[k].text in _GREEK):
         base = toks[k].text
         k += 1
-    elif at("cmd") and toks[k].text in ("mathrm", "mathbf", "mathit", "operatorname", "mathcal", "bm") and k + 3 < len(toks):
+    elif at("cmd") and toks[k].text in ("mathrm", "mathbf", "mathit", "operatorname", "mathcal", "mathsf", "bm",
+                                        "boldsymbol") and k + 3 < len(toks):
         k += 1
         if not at("sym", "{"):
             return None
@@ -1062,9 +1076,13 @@ def _span(toks: list[_Tok], source: str) -> str:
 def _read_side(toks: list[_Tok], ns: Namespace, source: str, row: list[_Tok]) -> Any:
     end = toks[-1].end if toks else (row[-1].end if row else len(source))
     try:
-        return _Reader(toks, ns, source, end).read()
+        value = _Reader(toks, ns, source, end).read()
     except RecursionError:
         raise claim_error("the formula nests too deeply", source, toks[0].pos if toks else 0) from None
+    try:
+        return _finish(value)  # the last checks of the parser (I used as a scalar)
+    except ClaimError as e:
+        raise claim_error(str(e), source, toks[0].pos if toks else 0) from None
 
 
 def read_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
@@ -1102,7 +1120,7 @@ def read_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
 # --------------------------------------------------------------------------------------
 
 _PY_TOKEN = re.compile(
-    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[^\W\d]\w*)|(?P<ws>\s+)"
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[^\W\d]\w*)|(?P<ws>[ \t\n\r\f\v]+)"
     r"|(?P<op>\*\*|==|!=|<=|>=|:=|//|[-+*/^@().,\[\]{}=<>:;%&|~!'\"`#$?\\])|(?P<other>.)",
     re.DOTALL,
 )
@@ -1112,7 +1130,8 @@ _PRIME_TAG = "Prime"
 def normalize_sympy_syntax(text: str) -> tuple[str, list[int], dict[str, str]]:
     """Rewrite a hand-typed sympy-syntax claim into Python syntax, keeping positions.
 
-    Inserts ``*`` for implicit products (``2K``, ``2 cosh(K)``, ``K h``, ``(a)(b)``),
+    Inserts ``*`` for implicit products after a number or a closing bracket (``2K``,
+    ``2 cosh(K)``, ``(a)(b)``, ``K'(1 + h)``; two names side by side, ``x y``, stay an error),
     turns ``^`` into ``**``, the Unicode minus and times into ``-`` and ``*``, Greek
     letters into their names (``α`` -> ``alpha``), and primed names (``K'``) into
     placeholder identifiers.  A left side that names the result (``K' = ...``) is
@@ -1120,7 +1139,7 @@ def normalize_sympy_syntax(text: str) -> tuple[str, list[int], dict[str, str]]:
     the placeholder names (``{placeholder: "K'"}``).  Nothing is evaluated: the output
     still goes through the whitelist of :mod:`symrg.verify.parsing`.
 
-    >>> normalize_sympy_syntax("K' = 2K tanh(h)^2 − 1")[0]
+    >>> normalize_sympy_syntax("K' = 2K*tanh(h)^2 − 1")[0]
     '2*K*tanh(h)**2 - 1'
     """
     toks: list[tuple[str, str, int]] = []
@@ -1134,8 +1153,6 @@ def normalize_sympy_syntax(text: str) -> tuple[str, list[int], dict[str, str]]:
             s = s.replace("\u03c0", "pi")
         elif kind == "other" and s == "\u2032":
             kind, s = "op", "'"
-        elif kind == "other":
-            raise claim_error(f"character {s!r} is not allowed in a claim", text, m.start())
         toks.append((kind, s, m.start()))
     quotes = [k for k, t in enumerate(toks) if t[1] in ("'", '"')]
     # a quote is a prime only right after a name (or another prime) and not right before one;
@@ -1223,7 +1240,8 @@ def _implicit(a: tuple, b: tuple, gap: bool) -> bool:
     if bk == "num":
         return ak != "num"  # 2 3 stays a syntax error
     if bk == "pname" or (bk == "name" and not keyword.iskeyword(bsym)):
-        return ak != "name" or gap  # K h, 2K, (a)b; Kh is one name
+        # 2K, (a)b, 2 cosh(K); two names side by side (x y) stay an error: likely a typo
+        return ak not in ("name", "pname")
     if bsym == "(":
         return ak != "name"  # a name followed by ( is a call
     return False

@@ -42,7 +42,7 @@ from symrg.verify.latex_reader import name_key, read_equations, read_latex
 from symrg.verify.parsing import Namespace
 from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
 
-__all__ = ["NoteCheck", "NotesReport", "check_notes", "find_math"]
+__all__ = ["NoteCheck", "NotesReport", "check_notes", "diagnosis_of", "find_math", "verify_latex"]
 
 _ENVS = r"(?:equation|align|gather|multline|eqnarray|flalign|displaymath)\*?"
 _MATH = re.compile(
@@ -155,8 +155,17 @@ def _derived(results: Any, name: str) -> Any:
     return value
 
 
-def _verify_one(results: Any, name: str, text: str, kwargs: dict) -> Verdict:
-    """Read ``text`` with the names of the result, then verify it (a ClaimError: bad input)."""
+def verify_latex(results: Any, name: str, text: str, **kwargs: Any) -> Verdict:
+    r"""Read the LaTeX claim ``text`` with the names of result ``name``, then verify it.
+
+    ``results`` is a derivation document or a mapping ``{name: derived}``; ``kwargs`` go to
+    :func:`symrg.verify.verdict.verify`.  A malformed claim raises :class:`ClaimError`.
+
+    >>> import sympy as sp
+    >>> K = sp.Symbol("K", real=True)
+    >>> verify_latex({"K'": sp.log(sp.cosh(2*K))/2}, "K'", r"\ln\sqrt{\cosh 2K}").status
+    'equal'
+    """
     if isinstance(results, Mapping):
         derived, where = results[name], {}
     else:
@@ -244,7 +253,7 @@ def _check_named(results: Any, cands: list[str], text: str, line: int, mentioned
     first: NoteCheck | None = None
     for name in cands:
         try:
-            v = _verify_one(results, name, text, kwargs)
+            v = verify_latex(results, name, text, **kwargs)
         except ClaimError as e:
             row = NoteCheck(name, text, line, "bad input", None, str(e))
             first = first or row
@@ -253,7 +262,7 @@ def _check_named(results: Any, cands: list[str], text: str, line: int, mentioned
             row = NoteCheck(name, text, line, "undecided", None, str(e))
             first = first or row
             continue
-        row = NoteCheck(name, text, line, v.status, v, diagnosis=_diagnosis(v))
+        row = NoteCheck(name, text, line, v.status, v, diagnosis=diagnosis_of(v))
         if v.status in ("equal", "consistent"):
             mentioned.add(name)
             return row
@@ -294,10 +303,10 @@ def _lhs_check(results: Any, by_base: dict, eq: Any, block: str, line: int, ment
         v = verify(match.sides[0], lhs_value, **kwargs)
     except ClaimError as e:
         return NoteCheck(name, eq.texts[0], line, "bad input", None, str(e))
-    return NoteCheck(name, f"{sym.name}: {eq.texts[0]}", line, v.status, v, diagnosis=_diagnosis(v))
+    return NoteCheck(name, f"{sym.name}: {eq.texts[0]}", line, v.status, v, diagnosis=diagnosis_of(v))
 
 
-def _diagnosis(v: Verdict) -> Diagnosis | None:
+def diagnosis_of(v: Verdict) -> Diagnosis | None:
     """The verdict's diagnosis, or one computed here for a "not equal" verdict without it."""
     if v.status != "not equal":
         return None
