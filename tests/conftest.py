@@ -11,16 +11,27 @@ asks for it.  The models:
   ``rbm_spin``: a spin-spin RBM with 3 + 3 units;
 * ``chain_decimation``: the b = 2 decimation of the spin chain with coupling and field,
   and ``chain_map``, its recursion map ``(K, h) -> (K', h')`` with the constant ``g``.
+
+It also selects the hypothesis profile: ``ci`` (derandomized) when ``CI`` is set.
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import EnergyModel, rbm, seed_dbm
 from symrg.rg.chain import ChainDecimation, decimate_chain
 from symrg.rg.recursion import RecursionMap
+
+# property tests (tests/test_properties.py): under CI the same examples every run, so a
+# red build is reproducible; locally each run explores new ones
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,13 @@ class _Latex(LatexPrinter):
     def _print_Identity(self, expr):
         return "I"
 
+    def _print(self, expr, **kwargs):
+        # Euler's number upright (sympy's E prints itself as a bare e, which reads back
+        # as a name in symrg.verify.latex_reader)
+        if expr is sp.E:
+            return r"\mathrm{e}"
+        return super()._print(expr, **kwargs)
+
     def _print_Determinant(self, expr):
         return r"\det\left(" + self._print(expr.arg) + r"\right)"
 
