@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import mpmath
 import numpy as np
@@ -107,11 +106,10 @@ def test_log_z_is_preserved():
     assert abs(ex.log_z - math.log(np.trace(np.linalg.matrix_power(T, 40)))) < 1e-10
 
 
-def test_transfer_route_ring_40_in_time():
+def test_transfer_route_ring_40():
+    # its time (< 10 s) is a target in benchmarks/bench_blockrg.py (chain couplings, N=40)
     m = ising_model(chain(40), {"K": 1})
-    t = time.perf_counter()
     ex = exact_renormalization(m, chain_blocks(m.lattice, 2), "decimation", {"K": 0.3})
-    assert time.perf_counter() - t < 10
     assert ex.num_blocks == 20
     assert abs(ex.coupling((0, 1)) - LOG_COSH) < 1e-12
     assert abs(ex.coupling((19, 0)) - LOG_COSH) < 1e-12
