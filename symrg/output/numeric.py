@@ -80,6 +80,26 @@ class NumericEnergy:
     _program: Any = field(default=None, repr=False)
     _ns: dict = field(default_factory=dict, repr=False)
 
+    # a value: two callables of the same model, back-end and precision are equal (the
+    # generated program and its namespace follow from these)
+    def _key(self) -> tuple:
+        return (self.model, self.backend, self.arguments, self.dps)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NumericEnergy):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        prec = f", {self.dps} digits" if self.backend == "mpmath" else ""
+        return f"numeric energy ({self.backend}{prec}) of {', '.join(self.arguments)}"
+
+    def _repr_latex_(self) -> str:
+        return self.model._repr_latex_()
+
     def _kwargs(self, kwargs: dict, names: tuple[str, ...]) -> dict:
         missing = [a for a in names if a not in kwargs]
         extra = [k for k in kwargs if k not in names]
