@@ -21,7 +21,7 @@ import numpy as np
 from sympy.utilities.iterables import multiset_partitions
 
 from benchmarks.harness import Case, faster_than, ratio_at_least
-from symrg.engine.cumulants import joint_cumulant
+from symrg.engine.joint_cumulants import joint_cumulant
 from symrg.engine.multilinear import exact_couplings
 
 

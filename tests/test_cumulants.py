@@ -1,4 +1,5 @@
-"""Tests of symrg.engine.cumulants, each against an independent computation."""
+"""Tests of symrg.engine.cumulants, moments, joint_cumulants and cumulant_expansion, each
+against an independent computation."""
 
 from __future__ import annotations
 
@@ -11,22 +12,17 @@ import pytest
 import sympy as sp
 from sympy.functions.combinatorial.numbers import stirling
 
-from symrg.engine.cumulants import (
+from symrg.engine.cumulant_expansion import cumulant_expansion
+from symrg.engine.cumulants import cgf, cgf_series, cumulant, cumulant_coefficients, cumulants
+from symrg.engine.joint_cumulants import (
     MAX_SUBSET_VARIABLES,
-    cgf,
-    cgf_series,
-    cumulant,
-    cumulant_coefficients,
-    cumulant_expansion,
-    cumulants,
-    cumulants_to_moments,
     discrete_layer_cumulant,
     gaussian_layer_cumulant,
     joint_cumulant,
-    moments_to_cumulants,
     subset_cumulants,
     subset_moments,
 )
+from symrg.engine.moments import cumulants_to_moments, moments_to_cumulants
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin
 
 b = sp.Symbol("b")

@@ -22,7 +22,8 @@ import pytest
 import sympy as sp
 
 import symrg
-from symrg.engine.cumulants import cumulant, cumulant_expansion, cumulants
+from symrg.engine.cumulant_expansion import cumulant_expansion
+from symrg.engine.cumulants import cumulant, cumulants
 from symrg.errors import ModelError
 from symrg.model.units import Discrete, kind_class, unit_kind
 from symrg.output.serialize import dumps, loads

@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 
 from symrg.engine.canonical import canonical_form
-from symrg.engine.cumulants import cumulant_expansion
+from symrg.engine.cumulant_expansion import cumulant_expansion
 from symrg.engine.effective import cumulant_series
 from symrg.engine.marginalization import marginalize
 from symrg.engine.trained import from_arrays

@@ -12,7 +12,7 @@ recursion only multiplies and subtracts, so it runs unchanged over sympy express
 ``Fraction`` or ``int`` values and over the sparse polynomials of
 :mod:`symrg.rg.moment_polynomials`; callers pass their own product and difference.
 Floating-point moments have the faster ranked transform
-:func:`symrg.engine.cumulants.subset_cumulants` (``O(n^2 2^n)``); the Möbius, zeta and
+:func:`symrg.engine.joint_cumulants.subset_cumulants` (``O(n^2 2^n)``); the Möbius, zeta and
 Walsh transforms over subsets are in :mod:`symrg.engine.multilinear`.
 
 Examples
