@@ -2,16 +2,16 @@
 
 Recursions for b = 2..5 and for general b, fixed points and their stability, the beta
 function du/dl = u log u, the free energy from the constants along the flow, and a
-flow diagram (written when matplotlib is installed).
+flow diagram (drawn beside the document when it is written and matplotlib is installed).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import os
+import importlib.util
 import sys
-import tempfile
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -33,81 +33,88 @@ def derivation() -> Derivation:
     doc = Derivation("Decimation of the Ising chain")
     doc.section(
         "Model",
-        "Weight exp(sum over bonds [g + K s s' + (h/2)(s + s')]), Ising spins s = +-1, constant g per bond. "
-        "Every b-th spin is kept and the b - 1 spins between two kept ones are summed explicitly.",
+        r"Weight $\exp \sum_{\langle s s' \rangle} [g + K s s' + \tfrac{h}{2}(s + s')]$ over the bonds, "
+        r"Ising spins $s = \pm 1$, a constant $g$ per bond. Every $b$-th spin is kept and the $b - 1$ spins "
+        "between two kept ones are summed explicitly.",
     )
     dec = decimate_chain("spin", 2)
     doc.equation("T", dec.transfer)
-    doc.section("b = 2 recursion (summed over the middle spin, projected on 1, s + s', s s')")
+    doc.section("Recursion for $b = 2$", "Summed over the middle spin, projected on $1$, $s + s'$ and $s s'$.")
     doc.equation("K'", dec.images[K], name="K' (b=2)")
     doc.equation("h'", dec.images[h], name="h' (b=2)")
     doc.equation("g'", dec.constant_image, name="g' (b=2)")
-    doc.text("Exact: the renormalized bond has no term outside {1, s + s', s s'} (dropped terms: %d)." % len(dec.dropped))
+    doc.text(r"Exact: the renormalized bond has no term outside $\{1, s + s', s s'\}$ (dropped terms: %d)." % len(dec.dropped))
 
     # numeric checks against Pathria / Nelson-Fisher and brute-force sums
     f = sp.lambdify((K, h, g), (dec.images[K], dec.images[h], dec.constant_image), modules="mpmath")
     Kv, hv, gv = mpmath.mpf("0.7"), mpmath.mpf("0.3"), mpmath.mpf("0.1")
     Kp, hp, gp = f(Kv, hv, gv)
     cp, cm, ch = mpmath.cosh(2 * Kv + hv), mpmath.cosh(2 * Kv - hv), mpmath.cosh(hv)
-    doc.check("K' vs Pathria at (0.7, 0.3)", Kp, mpmath.log(cp * cm / ch**2) / 4, 1e-14)
-    doc.check("h' vs Pathria at (0.7, 0.3)", hp, hv + mpmath.log(cp / cm) / 2, 1e-14)
-    doc.check("g' vs Pathria at (0.7, 0.3)", gp, 2 * gv + mpmath.log(16 * cp * cm * ch**2) / 4, 1e-14)
+    doc.check("$K'$ against Pathria's closed form at $(K, h) = (0.7, 0.3)$", Kp, mpmath.log(cp * cm / ch**2) / 4, 1e-14)
+    doc.check("$h'$ against Pathria's closed form at $(K, h) = (0.7, 0.3)$", hp, hv + mpmath.log(cp / cm) / 2, 1e-14)
+    doc.check("$g'$ against Pathria's closed form at $(K, h) = (0.7, 0.3)$", gp, 2 * gv + mpmath.log(16 * cp * cm * ch**2) / 4, 1e-14)
     for s, t in itertools.product((-1, 1), repeat=2):
         brute = math.log(sum(math.exp(2 * float(gv) + float(Kv) * (s * m + m * t) + float(hv) * (s + 2 * m + t) / 2) for m in (-1, 1)))
-        doc.check(f"bond ({s:+d},{t:+d}) vs brute-force sum", gp + Kp * s * t + hp * (s + t) / 2, brute, 1e-14)
+        doc.check(f"renormalized bond at $(s, s') = ({s:+d}, {t:+d})$ against the brute-force sum", gp + Kp * s * t + hp * (s + t) / 2, brute, 1e-14)
     for n in (8, 12):
-        doc.check(f"log Z ring N={n} before/after one step", _ring_log_z(float(Kp), float(hp), float(gp), n // 2),
+        doc.check(f"$\\log Z$ of a ring of $N = {n}$ after one step against before", _ring_log_z(float(Kp), float(hp), float(gp), n // 2),
                   _ring_log_z(float(Kv), float(hv), float(gv), n), 1e-12)
 
-    doc.section("Zero field, b = 2..5: tanh K' = tanh^b K")
+    doc.section("Zero field, $b = 2, \\ldots, 5$: $\\tanh K' = \\tanh^b K$")
     rows = []
     for b in range(2, 6):
         d0 = decimate_chain("spin", b, couplings=("K",))
         Kb = float(sp.N(d0.images[K].subs(K, sp.Rational(1, 2)), 20))
-        rows.append([b, sp.sstr(d0.images[K]) if b <= 3 else "(sum of logs)", f"{math.tanh(Kb):.15g}", f"{math.tanh(0.5) ** b:.15g}"])
-        doc.check(f"tanh K' = tanh^{b} K at K = 1/2", math.tanh(Kb), math.tanh(0.5) ** b, 1e-14)
-    doc.table(["b", "K'", "tanh K' (engine)", "tanh^b(1/2)"], rows)
+        rows.append([b, d0.images[K] if b <= 3 else "(sum of logarithms)", math.tanh(Kb), math.tanh(0.5) ** b])
+        doc.check(f"$\\tanh K'$ against $\\tanh^{{{b}}} K$ at $K = 1/2$", math.tanh(Kb), math.tanh(0.5) ** b, 1e-14)
+    doc.table(["$b$", "$K'$", "$\\tanh K'$ (engine)", "$\\tanh^b(1/2)$"], rows, digits=15)
 
-    doc.section("General b: T^b from the diagonalized transfer matrix (eigenvalues 2 cosh K, 2 sinh K)")
+    doc.section("General $b$", r"$T^b$ from the diagonalized transfer matrix (eigenvalues $2 \cosh K$ and $2 \sinh K$).")
     bs = sp.Symbol("b", positive=True)
     db = decimate_chain("spin", bs, couplings=("K",))
-    doc.equation("T^b / e^{b g}", db.renormalized)
+    doc.equation(r"T^b / e^{b g}", db.renormalized)
     doc.equation("K'", db.images[K], name="K' (general b)")
     u = sp.Symbol("u")
     mu = db.recursion_map.change_variables([u], [sp.tanh(K)], [sp.atanh(u)])
     doc.equation("u'", mu.images[0], name="u' (general b)")
     beta = mu.beta_function()[0]
-    doc.equation("du/dl", beta, name="beta(u)")
-    doc.equation("dK/dl", db.recursion_map.beta_function()[0], name="beta(K)")
-    doc.check("beta(u) - u log u (symbolic simplification)", float(sp.simplify(beta - u * sp.log(u)) != 0), 0.0, 0.0)
+    doc.equation(r"\frac{du}{dl}", beta, name="beta(u)")
+    doc.equation(r"\frac{dK}{dl}", db.recursion_map.beta_function()[0], name="beta(K)")
+    doc.check(r"$\beta(u) - u \log u$ after symbolic simplification (1 if nonzero)",
+              float(sp.simplify(beta - u * sp.log(u)) != 0), 0.0, 0.0)
 
-    doc.section("Fixed points (b = 2, in u = tanh K)")
+    doc.section(r"Fixed points ($b = 2$, in $u = \tanh K$)")
     fps = mu.subs({bs: 2}).fixed_points(bounds=[(0, 1)])
-    doc.table(["u*", "K*", "lambda", "y", "label"],
+    doc.table(["$u^*$", "$K^*$", r"$\lambda$", "$y$", "direction"],
               [[fp.values[0], fp.original[K], fp.eigenvalues[0], fp.rg_eigenvalues[0], fp.labels[0]] for fp in fps])
     crit = [fp for fp in fps if fp.labels[0] == "relevant"]
-    doc.check("u* = 1 is unstable with y = 1 (nu = 1)", float(crit[0].nu), 1.0, 0.0)
+    doc.check(r"$\nu = 1/y$ at the unstable fixed point $u^* = 1$", float(crit[0].nu), 1.0, 0.0)
 
     doc.section("Free energy from the constants along the flow",
-                "log Z / N = sum_k c_k / 2^(k+1), c_k the constant generated at step k (g_0 = 0); "
-                "compared with log of the largest eigenvalue of T.")
+                r"$\log Z / N = \sum_k c_k / 2^{k+1}$, with $c_k$ the constant generated at step $k$ ($g_0 = 0$); "
+                r"compared with the logarithm of the largest eigenvalue $\lambda_{\max}$ of $T$.")
     rows = []
     for Kf, hf in ((0.5, 0.0), (0.7, 0.3)):
         fe = free_energy_from_flow(dec.recursion_map, {"K": Kf, "h": hf})
         ref = transfer_matrix_log_z("spin", Kf, hf)
-        rows.append([Kf, hf, mpmath.nstr(fe.log_z_per_bond, 16), mpmath.nstr(ref, 16), fe.steps])
-        doc.check(f"log Z/N from flow vs transfer matrix at (K, h) = ({Kf}, {hf})", fe.log_z_per_bond, ref, 1e-12)
-    doc.table(["K", "h", "log Z/N (flow)", "log lambda_max", "steps"], rows)
+        rows.append([str(Kf), str(hf), fe.log_z_per_bond, ref, fe.steps])
+        doc.check(f"$\\log Z/N$ from the flow against the transfer matrix at $(K, h) = ({Kf}, {hf})$", fe.log_z_per_bond, ref, 1e-12)
+    doc.table(["$K$", "$h$", "$\\log Z/N$ (flow)", r"$\log \lambda_{\max}$", "steps"], rows, digits=15)
 
     doc.section("Flow diagram")
-    try:
+    if importlib.util.find_spec("matplotlib") is not None:
         from symrg.rg.flowplot import plot_flow
 
-        path = os.path.join(tempfile.gettempdir(), "ising_chain_flow.png")
-        plot_flow(mu.subs({bs: 2}), path, ranges=[(0, 1)], fixed_points=fps)
-        doc.text(f"Cobweb diagram of u' = u^2 written to {path}.")
-    except ImportError as exc:
-        doc.text(f"(no flow diagram: {exc})")
+        u_map = mu.subs({bs: 2})
+
+        def draw(path: Path) -> None:
+            plot_flow(u_map, path, ranges=[(0, 1)], fixed_points=fps, title=r"Ising chain, $b = 2$: $u' = u^2$")
+
+        doc.figure("ising_chain_flow.png", draw,
+                   r"Cobweb diagram of $u' = u^2$ ($b = 2$, $u = \tanh K$): every flow runs to the stable "
+                   "fixed point $u^* = 0$ except the one that starts at the unstable $u^* = 1$.")
+    else:
+        doc.text("(No flow diagram: matplotlib is not installed.)")
     return doc
 
 

@@ -37,42 +37,47 @@ def derivation() -> Derivation:
     doc = Derivation("Migdal-Kadanoff renormalization of the Ising model")
     doc.section(
         "Construction",
-        "Move the bonds of each b^d cell onto chains (K -> b^(d-1) K, constant per bond likewise), "
-        "then decimate the chains of b bonds with the derived chain recursion (symrg.rg.chain).",
+        r"Move the bonds of each $b^d$ cell onto chains ($K \to b^{d-1} K$, the constant per bond likewise), "
+        "then decimate the chains of $b$ bonds with the derived chain recursion (symrg.rg.chain).",
     )
     rows = []
     for d in (2, 3):
         b = 2
         m = migdal_kadanoff(d, b)
         (K,) = m.couplings
-        doc.equation(f"K' (d={d}, b={b})", m.images[0], name=f"K' d={d}")
-        doc.equation(f"g' (d={d}, b={b})", m.constant_image)
+        where = f"$d = {d}$, $b = {b}$"
+        doc.section(f"Dimension $d = {d}$, $b = {b}$")
+        doc.equation("K'", m.images[0], name=f"K' d={d}", note=where)
+        doc.equation("g'", m.constant_image, note=where)
         mu = migdal_kadanoff_tanh(d, b)
-        doc.equation(f"u' (u = tanh K, d={d})", mu.images[0], name=f"u' d={d}")
+        doc.equation("u'", mu.images[0], name=f"u' d={d}", note=rf"$u = \tanh K$, $d = {d}$")
         fp = critical_point(d, b)
         Ks, y, nu = fp.values[0], fp.rg_eigenvalues[0], fp.nu
-        doc.equation(f"K* (d={d})", sp.Float(Ks, 20), name=f"K* d={d}")
-        doc.equation(f"y_t (d={d})", sp.Float(y, 20))
-        doc.equation(f"nu (d={d})", sp.Float(nu, 20), name=f"nu d={d}")
+        doc.equation("K^*", sp.Float(Ks, 20), name=f"K* d={d}", note=f"$d = {d}$")
+        doc.equation("y_t", sp.Float(y, 20), note=f"$d = {d}$")
+        doc.equation(r"\nu", sp.Float(nu, 20), name=f"nu d={d}", note=f"$d = {d}$")
         with mpmath.workdps(40):
             ref = _bisect(d, b)
-            doc.check(f"K* (d={d}) vs bisection of tanh K = tanh^2({bond_moving(d, b)} K)", mpmath.mpf(Ks), ref, 1e-20)
+            doc.check(f"$K^*$ ($d = {d}$) against bisection of $\\tanh K = \\tanh^2({bond_moving(d, b)} K)$",
+                      mpmath.mpf(Ks), ref, 1e-20)
             # dK'/dK from tanh K' = tanh^b(cK): (1 - t'^2) dK' = b t^(b-1) (1 - t^2) c dK, t = tanh cK, t' = t^b
             t = mpmath.tanh(b ** (d - 1) * ref)
             lam = b * t ** (b - 1) * (1 - t**2) * b ** (d - 1) / (1 - t ** (2 * b))
-            doc.check(f"nu (d={d}) vs chain-rule slope at the bisection root", mpmath.mpf(nu), mpmath.log(b) / mpmath.log(lam), 1e-15)
+            doc.check(f"$\\nu$ ($d = {d}$) against the chain-rule slope at the bisection root",
+                      mpmath.mpf(nu), mpmath.log(b) / mpmath.log(lam), 1e-15)
         Kref, nuref = REFERENCE[d]
-        rows.append([d, b, mpmath.nstr(mpmath.mpf(Ks), 15), f"{Kref}", mpmath.nstr(mpmath.mpf(nu), 15), f"{nuref}"])
+        rows.append([d, b, mpmath.mpf(Ks), str(Kref), mpmath.mpf(nu), str(nuref)])
         if d == 2:
             fps = mu.fixed_points(bounds=[(0, 1)])
             crit = [f for f in fps if f.labels[0] == "relevant"]
-            doc.text("In u = tanh K the map is rational and sympy solves the fixed-point equation exactly:")
-            doc.equation("u* (d=2)", crit[0].values[0], name="u* d=2 exact")
-            doc.check("tanh K* vs exact u*", math.tanh(float(Ks)), float(sp.N(crit[0].values[0], 20)), 1e-14)
+            doc.text(r"In $u = \tanh K$ the map is rational and sympy solves the fixed-point equation exactly:")
+            doc.equation("u^*", crit[0].values[0], name="u* d=2 exact", note="$d = 2$")
+            doc.check(r"$\tanh K^*$ against the exact $u^*$", math.tanh(float(Ks)), float(sp.N(crit[0].values[0], 20)), 1e-14)
     doc.section("Comparison with exact / best-known values")
-    doc.table(["d", "b", "K* (MK)", "K_c (reference)", "nu (MK)", "nu (reference)"], rows,
-              caption="d = 2: Onsager K_c = log(1 + sqrt 2)/2, nu = 1; d = 3: K_c ~ 0.2216546, nu ~ 0.62997")
-    doc.check("Onsager K_c = log(1 + sqrt 2)/2", REFERENCE[2][0], math.log(1 + math.sqrt(2)) / 2, 1e-14)
+    doc.table(["$d$", "$b$", "$K^*$ (MK)", "$K_c$ (reference)", r"$\nu$ (MK)", r"$\nu$ (reference)"], rows,
+              caption=r"$d = 2$: Onsager $K_c = \frac{1}{2} \log(1 + \sqrt{2})$, $\nu = 1$; "
+                      r"$d = 3$: $K_c \approx 0.2216546$, $\nu \approx 0.62997$", digits=15)
+    doc.check(r"Onsager's $K_c$ against $\frac{1}{2} \log(1 + \sqrt{2})$", REFERENCE[2][0], math.log(1 + math.sqrt(2)) / 2, 1e-14)
     return doc
 
 

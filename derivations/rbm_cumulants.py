@@ -19,7 +19,7 @@ import sympy as sp
 
 from symrg.verify.brute_force import brute_force_log_weight, crosscheck
 from symrg.engine.cumulants import cumulants
-from symrg.output.document import Derivation
+from symrg.output.document import Derivation, format_number
 from symrg.engine.effective import convergence_ratio, cumulant_series, effective_couplings
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import rbm
@@ -35,18 +35,22 @@ def derivation() -> Derivation:
     doc.equation("E(v, h)", rbm(n_v, n_h))
     doc.equation("H(v)", abstract, name="H(v)")
 
-    doc.section("Cumulants of the hidden units", "Prior of hidden unit j: q(h) ~ exp(b_j h). In sigma = 1/(1 + e^-b):")
+    doc.section("Cumulants of the hidden units",
+                r"Prior of hidden unit $j$: $q(h) \propto e^{b_j h}$. In $\sigma = 1/(1 + e^{-b})$:")
     for n, k in enumerate(cumulants("bernoulli", 6, variable="natural"), start=1):
         doc.equation(sp.Symbol(f"kappa_{n}"), sp.factor(k))
     m = sp.Symbol("m")
-    doc.text("For a spin hidden unit, in m = tanh b:")
+    doc.text(r"For a spin hidden unit, in $m = \tanh b$:")
     for n, k in enumerate(cumulants("spin", 4, variable="natural", natural=m), start=1):
         doc.equation(sp.Symbol(f"kappa_{n}"), sp.factor(k))
 
     small = marginalize(rbm(3, 2), "h")
     series3 = cumulant_series(small, order=4)
-    doc.section("Induced couplings order by order", "Index notation, with the multiplicities of the reduction v_i^2 = v_i explicit:")
-    doc.equation("", series3.index_formula)
+    doc.section("Induced couplings order by order",
+                "Index notation, with the multiplicities of the reduction $v_i^2 = v_i$ explicit:")
+    # the index formula is a comma-separated list of statements: one display each
+    for part in series3.index_formula.split(r",\quad"):
+        doc.equation(None, part.strip())
     v1, v2, v3 = series3.units
     for n in (2, 3, 4):
         doc.equation(f"c^{{({n})}}_{{v_1 v_2}}", series3.coupling(n, v1, v2))
@@ -54,7 +58,7 @@ def derivation() -> Derivation:
     doc.text("Sufficient condition for convergence (each hidden unit):")
     doc.conditions(series3.radius_conditions)
 
-    doc.section("Exact couplings", "Möbius inversion of H(v): the pair coupling is a four-softplus expression.")
+    doc.section("Exact couplings", "Möbius inversion of $H(v)$: the pair coupling is a four-softplus expression.")
     exact3 = effective_couplings(small)
     doc.equation("c_{v_1 v_2}", exact3[(v1, v2)], name="c_12")
 
@@ -75,27 +79,29 @@ def derivation() -> Derivation:
     for N in range(1, ORDER + 1):
         err = max(abs(float(series.total(*[units[i] for i in S], upto=N).xreplace(subs)) - exact[sum(1 << i for i in S)]) for S in subsets)
         errors.append(err)
-        rows.append([N, f"{err:.6e}", f"{rho ** (N + 1):.6e}"])
+        rows.append([N, err, rho ** (N + 1)])
     doc.section(
         "Convergence of the truncated series",
-        f"Random RBM with {N_V} visible and {N_H} hidden units (seed {SEED}); max_j max_v |t_j| / R_j = {rho:.12f}. "
+        f"Random RBM with {N_V} visible and {N_H} hidden units (seed {SEED}); "
+        f"$\\rho = \\max_j \\max_v |t_j| / R_j = {format_number(rho, 12)}$. "
         "Error of the fields and pair couplings against the exact ones:",
     )
-    doc.table(["order N", "max error", "rho^(N+1)"], rows)
+    doc.table(["order $N$", "largest error", r"$\rho^{N+1}$"], rows, digits=4)
     # the exact couplings against inclusion-exclusion over brute-force energies
     worst = 0.0
     for mask in range(1 << N_V):
         S = [i for i in range(N_V) if mask >> i & 1]
         ref = sum((-1) ** (len(S) - r) * H[sum(1 << (N_V - 1 - i) for i in T)] for r in range(len(S) + 1) for T in itertools.combinations(S, r))
         worst = max(worst, abs(exact[mask] - ref))
-    doc.check("exact couplings vs inclusion-exclusion of brute force (max error)", worst, 0.0, 1e-12)
-    doc.check(f"series at order {ORDER} vs exact couplings (max error, fields and pairs)", errors[-1], 0.0, 1e-5)
-    doc.check("series error at order 8 below 1e-3 of order 1", errors[-1] / errors[0], 0.0, 1e-3)
+    doc.check("largest error of the exact couplings against inclusion-exclusion of brute-force energies", worst, 0.0, 1e-12)
+    doc.check(f"largest error of the series at order {ORDER} against the exact fields and pair couplings",
+              errors[-1], 0.0, 1e-5)
+    doc.check("ratio of the series errors at order 8 and order 1", errors[-1] / errors[0], 0.0, 1e-3)
     report = crosscheck(eff, values=vals)
-    doc.check("partition function preserved (relative log Z error)", report.log_z_error, 0.0, 1e-12)
+    doc.check(r"relative error of $\log Z$ (partition function preserved)", report.log_z_error, 0.0, 1e-12)
     doc.text(
-        "Reading: every order n of the expansion is an n-body coupling among visible units weighted by "
-        "the n-th cumulant of the hidden prior (the exact mapping); the constant -sum_j log(1 + e^{b_j}) "
+        "Reading: every order $n$ of the expansion is an n-body coupling among visible units weighted by "
+        "the $n$-th cumulant of the hidden prior (the exact mapping); the constant $-\\sum_j \\log(1 + e^{b_j})$ "
         "keeps Z unchanged, which is what makes the marginalization an RG step."
     )
     return doc

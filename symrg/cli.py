@@ -107,11 +107,12 @@ def _derive(args: argparse.Namespace) -> int:
         doc = seed_derivation(seed=args.seed)
     else:
         doc = load_derivation(args.file)
-    out = doc.render(args.format)
     if args.output:
-        Path(args.output).write_text(out)
-        print(f"wrote {args.output}", file=sys.stderr)
+        # the document under exactly that name, its figures beside it (nothing elsewhere)
+        written = doc.write(args.output, args.format)
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     else:
+        out = doc.render(args.format)
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
     if not doc.passed:
         failed = [c.name for c in doc.checks if not c.passed]

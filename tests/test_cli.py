@@ -10,13 +10,26 @@ ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = sorted((ROOT / "derivations").glob("*.py"))
 
 
+def _unicode_float(s: str) -> float:
+    """``2.1 × 10⁻¹⁶`` (or ``0``, ``10⁻¹²``) as a float."""
+    sup = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+    if "10" in s and "×" not in s and s != "10" and s.startswith("10"):
+        return 10.0 ** int(s[2:].translate(sup))
+    if "×" in s:
+        m, p = s.split("×")
+        return float(m) * 10.0 ** int(p.strip()[2:].translate(sup))
+    return float(s)
+
+
 def test_default_derive_prints_both_hamiltonians_and_a_small_error(capsys):
     assert main(["derive"]) == 0
     out = capsys.readouterr().out
-    assert "H(v, h) = -a.T*v - (b + U*c).T*h + h.T*(I - U*U.T)*h/2" in out
-    assert "H(v) = -a.T*v - (b + U*c + W.T*v).T*C*(b + U*c + W.T*v)/2" in out
-    assert "where C = (I - U*U.T)**(-1)" in out
-    errors = [float(line.rsplit("error", 1)[1]) for line in out.splitlines() if "error" in line and "value" in line]
+    assert "H(v, h) = -aᵀ v - (b + U c)ᵀ h + (hᵀ (I - U Uᵀ) h)/2" in out
+    assert "H(v) = -aᵀ v - ((b + U c + Wᵀ v)ᵀ C (b + U c + Wᵀ v))/2" in out
+    assert "where C = (I - U Uᵀ)⁻¹" in out
+    # check rows name the measured error: "relative error of log Z ...: 2.1 × 10⁻¹⁶ (tolerance 10⁻¹⁰) passed"
+    rows = [line for line in out.splitlines() if "error" in line and "(tolerance" in line]
+    errors = [_unicode_float(line.rsplit(": ", 1)[1].split(" (tolerance")[0]) for line in rows]
     assert len(errors) >= 3 and max(errors) < 1e-10
 
 
