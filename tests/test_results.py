@@ -77,6 +77,8 @@ CASES = {
     "TrainedRBM": (_trained, lambda: _trained(3.0)),
     "EnergyModel": (lambda: marginalize(seed_dbm(2, 2, 1), "s", "h"),
                     lambda: marginalize(seed_dbm(3, 2, 1), "s", "h")),
+    "NumericEnergy": (lambda: marginalize(seed_dbm(2, 2, 1), "s", "h").lambdify(),
+                      lambda: marginalize(seed_dbm(2, 2, 1), "s", "h").lambdify("mpmath")),
 }
 
 
