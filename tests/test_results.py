@@ -20,8 +20,8 @@ from symrg.engine.trained import from_arrays
 from symrg.model.energy import rbm, seed_dbm
 from symrg.model.frozen import FrozenDict
 from symrg.rg.block_exact import exact_renormalization
-from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.chain import decimate_chain
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.coarse import decimation
 from symrg.rg.lattice import chain, chain_blocks, ising_model
 from symrg.rg.recursion import free_energy_from_flow
