@@ -48,7 +48,7 @@ from symrg.model.energy import (
     ModelError,
     Step,
 )
-from symrg.model.expressions import explicit_block, term_expression
+from symrg.model.expressions import explicit_block
 
 __all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
 
@@ -304,28 +304,17 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
             f"summing out layer {name!r} needs explicit enumeration ({why}) of {kind.size}^{lay.size} = {count} "
             f"configurations, above the limit max_configurations={max_configurations}"
         )
-    x = lay.states
-    part = sp.S.Zero
-    th = model.biases.get(name)
-    if th is not None:
-        part -= (explicit_block(model, th).T * x)[0, 0]
-    q = model.quadratic.get(name)
-    if q is not None:
-        part += (x.T * explicit_block(model, q) * x)[0, 0] / 2
-    involved: set[str] = set()
-    for m in model.neighbours(name):
-        involved.add(m)
-        part -= (model.layer(m).states.T * explicit_block(model, model.coupling(m, name)) * x)[0, 0]
+    # stored structurally: no expansion per configuration (the numeric code evaluates the
+    # configurations with arrays; enumerated_exponents expands them only for printing)
+    weights = tuple((m, model.coupling(m, name)) for m in model.neighbours(name))
     absorbed = model.terms_with(name)
+    involved = {m for m, _ in weights}
     for t in absorbed:
         involved.update(t.layers)
-        part += term_expression(model, t)
     involved.discard(name)
-    exponents = tuple(
-        sp.expand(-part.xreplace(dict(zip(x, cfg))), power_exp=False, log=False) for cfg in itertools.product(kind.values, repeat=lay.size)
-    )
     order = [n for n in model.layer_names if n in involved]
-    term = EnumeratedTerm(name, tuple(order), exponents)
+    term = EnumeratedTerm(name, tuple(order), kind, int(lay.size), model.biases.get(name), model.quadratic.get(name),
+                          weights, absorbed)
     step = Step(
         name,
         "explicit enumeration",

@@ -238,7 +238,7 @@ class EnergyModel:
         out.append(self.constant)
         for t in self.terms:
             if isinstance(t, EnumeratedTerm):
-                out += list(t.exponents)
+                out += t.pieces()
             else:
                 out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
                 if isinstance(t, GaussianTerm):

@@ -30,6 +30,7 @@ __all__ = [
     "expansion_cost",
     "model_expansion_cost",
     "term_expression",
+    "enumerated_exponents",
 ]
 
 #: refuse to expand a block or quadratic form into more scalar terms than this
@@ -73,10 +74,13 @@ def explicit_block(model, expr):
 
 def _explicit_diagonal(e: DiagonalOf, subs: dict):
     inner = e.arg.xreplace(subs)
-    if inner.atoms(sp.MatrixSymbol):
-        return e
-    m = inner if isinstance(inner, sp.MatrixBase) else inner.doit()
-    m = m if isinstance(m, sp.MatrixBase) else m.as_explicit()
+    if isinstance(inner, sp.MatrixBase):
+        m = inner
+    elif inner.atoms(sp.MatrixSymbol):  # named intermediates stay as entries C[i, j]
+        m = explicit_entries(inner)
+    else:
+        m = inner.doit()
+        m = m if isinstance(m, sp.MatrixBase) else m.as_explicit()
     return sp.ImmutableMatrix([m[i, i] for i in range(m.rows)])
 
 
@@ -240,8 +244,36 @@ def term_expression(model, t, scalar: bool | None = None) -> sp.Expr:
     if isinstance(t, GaussianTerm):
         return _gaussian_quadratic(model, t, scalar) + t.log_normalizer()
     if isinstance(t, EnumeratedTerm):
-        return t.expression()
+        return -sp.log(sp.Add(*[sp.exp(e) for e in enumerated_exponents(model, t)]))
     raise TypeError(f"unknown term {t!r}")  # pragma: no cover
+
+
+def enumerated_exponents(model, t: EnumeratedTerm) -> tuple[sp.Expr, ...]:
+    """The exponents ``-e(c)`` of an :class:`EnumeratedTerm`, one sympy expression per configuration.
+
+    Expanding costs far more than the numeric code (which evaluates the structure with
+    arrays); it is for printing and for symbolic checks of small layers.
+    """
+    import dataclasses
+
+    from symrg.model.terms import Layer
+
+    lay = Layer(t.layer, t.size, t.kind)
+    if t.layer not in model.layer_names:  # the summed layer's unit symbols, for the absorbed terms
+        model = dataclasses.replace(model, layers=tuple(model.layers) + (lay,))
+    x = lay.states
+    part = sp.S.Zero
+    if t.theta is not None:
+        part -= (explicit_block(model, t.theta).T * x)[0, 0]
+    if t.quadratic is not None:
+        part += (x.T * explicit_block(model, t.quadratic) * x)[0, 0] / 2
+    for m, w in t.weights:
+        part -= (model.layer(m).states.T * explicit_block(model, w) * x)[0, 0]
+    for a in t.absorbed:
+        part += term_expression(model, a, True)
+    return tuple(
+        sp.expand(-part.xreplace(dict(zip(x, cfg))), power_exp=False, log=False) for cfg in t.configurations()
+    )
 
 
 def _explicit_argument(model, t) -> list[sp.Expr]:

@@ -2,12 +2,14 @@
 conditions, and the non-polynomial terms that summing layers out leaves behind.
 
 Each term builds its own expression (:meth:`LogPartitionTerm.argument`,
-:meth:`GaussianTerm.log_normalizer`, :meth:`EnumeratedTerm.expression`); the printers
+:meth:`GaussianTerm.log_normalizer`; an :class:`EnumeratedTerm` is expanded by
+:func:`symrg.model.expressions.enumerated_exponents`); the printers
 only render them.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -191,18 +193,53 @@ class GaussianTerm:
 
 @dataclass(frozen=True)
 class EnumeratedTerm:
-    """``- log sum_c exp(exponents[c])``: a discrete layer summed configuration by configuration.
+    """``- log sum_c exp(-e(c))``: a discrete layer summed configuration by configuration.
 
-    Explicit mode only; ``exponents`` are scalar expressions in the unit symbols of
-    ``layers`` and in parameter entries.
+    Explicit mode only.  Stored *structurally*, so its size does not grow with the number
+    of configurations: the summed layer ``layer`` has ``size`` units of ``kind``, its
+    configurations ``c`` are all of ``kind.values ** size`` (:meth:`configurations`, in
+    ``itertools.product`` order), and the energy of a configuration given the remaining
+    layers ``layers`` is
+
+    ``e(c) = - theta^T c + 1/2 c^T Q c - sum_M x_M^T W_ML c + sum_t E_t(x, x_layer = c)``
+
+    with ``theta`` the layer's field, ``quadratic`` its self block ``Q``, ``weights`` the
+    couplings ``((M, W_ML), ...)`` (``W_ML`` is ``n_M x n_L``) and ``absorbed`` the
+    non-polynomial terms the layer entered.  The numeric code evaluates this with arrays
+    (cost proportional to the number of configurations);
+    :func:`symrg.model.expressions.enumerated_exponents` expands it into one sympy
+    exponent ``-e(c)`` per configuration (for printing; slow for many configurations).
     """
 
     layer: str
     layers: tuple[str, ...]
-    exponents: tuple[sp.Expr, ...]
+    kind: Discrete
+    size: int
+    theta: MatrixExpr | None
+    quadratic: MatrixExpr | None
+    weights: tuple  # ((M, W_ML), ...)
+    absorbed: tuple  # the terms the layer entered
 
-    def expression(self) -> sp.Expr:
-        return -sp.log(sp.Add(*[sp.exp(e) for e in self.exponents]))
+    @property
+    def count(self) -> int:
+        """The number of configurations, ``len(kind.values) ** size``."""
+        return len(self.kind.values) ** self.size
+
+    def configurations(self) -> list[tuple]:
+        """Every configuration of the layer (``itertools.product`` order: last unit fastest)."""
+        return list(itertools.product(self.kind.values, repeat=self.size))
+
+    def pieces(self) -> list:
+        """The sympy objects the term is built from (blocks and the absorbed terms' pieces)."""
+        out = [e for e in (self.theta, self.quadratic) if e is not None] + [w for _, w in self.weights]
+        for t in self.absorbed:
+            if isinstance(t, EnumeratedTerm):
+                out += t.pieces()
+            else:
+                out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
+                if isinstance(t, GaussianTerm):
+                    out += [t.precision, t.covariance, t.log_normalizer()]
+        return out
 
 
 Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm

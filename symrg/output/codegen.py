@@ -119,8 +119,8 @@ def _array(x, what):
         raise ConditionError(f"{what}: complex values are not accepted (got dtype {a.dtype})")
     if a.dtype.kind not in "biuf":
         raise ModelError(f"{what}: expected real numbers, got dtype {a.dtype}")
-    a = a.astype(float)
-    if not _np.all(_np.isfinite(a)):
+    a = a.astype(float, copy=False)
+    if not _np.isfinite(a).all():
         raise ConditionError(f"{what}: NaN or infinite values are not accepted")
     return a
 
@@ -157,7 +157,11 @@ def _state(x, what, n, sizes, values):
         _bind(sizes, n, a.shape[1], what)
     if values is not None and a.size:
         vals = _np.asarray(values, dtype=float)
-        ok = _np.isclose(a[..., None], vals, rtol=1e-12, atol=1e-12).any(axis=-1)
+        ok = a == vals[0]
+        for v in vals[1:]:
+            ok |= a == v
+        if not ok.all():  # values like sqrt(2) may come rounded: allow 1e-12
+            ok[~ok] = _np.isclose(a[~ok][:, None], vals, rtol=1e-12, atol=1e-12).any(axis=-1)
         if not ok.all():
             bad = float(a[~ok][0])
             raise ConditionError(f"{what}: value {bad!r} is outside the support {tuple(float(v) for v in vals)} of its units")
@@ -333,6 +337,19 @@ def _lse_values(eta, values):
     return m + _np.log(_np.exp(z - m[..., None]).sum(axis=-1))
 
 
+def _lse_rows(z):
+    m = z.max(axis=1)
+    m = _np.where(_np.isfinite(m), m, 0.0)
+    return m + _np.log(_np.exp(z - m[:, None]).sum(axis=1))
+
+
+def _configs(values, n):
+    """Every configuration of n units (itertools.product order: last unit fastest)."""
+    vals = _np.asarray(values, dtype=float)
+    idx = _np.indices((len(vals),) * n).reshape(n, -1).T
+    return vals[idx]
+
+
 def _slp(eta, kind):
     eta = _np.asarray(eta, dtype=float)
     return {"softplus": _softplus, "logcosh": _logcosh2}[kind](eta).sum()
@@ -468,6 +485,16 @@ def _lse(*xs):
 def _lse_values(eta, values):
     vals = [_mpf(v) for v in values]
     return _ew(lambda e: _lse1(*[e * v for v in vals]))(eta)
+
+
+def _lse_rows(z):
+    return _np.array([_lse1(*row) for row in z], dtype=object)
+
+
+def _configs(values, n):
+    vals = _np.array([_mpf(v) for v in values], dtype=object)
+    idx = _np.indices((len(vals),) * n).reshape(n, -1).T
+    return vals[idx]
 
 
 def _slp(eta, kind):
@@ -1266,35 +1293,73 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
 
     # -- the energy
     body: list[str] = ["    _E = _energies(_N)"]
-    X = {lay.name: f"_x{k}" for k, lay in enumerate(model.layers)}
+    X = {str(lay.name): f"_x{k}" for k, lay in enumerate(model.layers)}
     for lname, th in model.biases.items():
         body.append(f"    _E = _E - ({X[lname]} @ {code(th)})[:, 0]")
     for lname, q in model.quadratic.items():
         body.append(f"    _E = _E + _rowdot({X[lname]} @ _T({code(q)}), {X[lname]}) / 2")
     for (a, b), w in model.couplings.items():
         body.append(f"    _E = _E - _rowdot({X[a]} @ {code(w)}, {X[b]})")
-    for t in model.terms:
+    counter = iter(range(10**9))
+
+    def term_energy(t: Any, X: dict, N: str) -> str:
+        """Emit the energy contribution of term ``t`` (one value per row); return its variable."""
+        k = next(counter)
+        out = f"_t{k}"
         if isinstance(t, (LogPartitionTerm, GaussianTerm)):
             n = str(t.size) if isinstance(t.size, int) else names[t.size]
-            parts = [] if t.theta is None else [f"_np.broadcast_to(_T({code(t.theta)}), (_N, {n}))"]
+            parts = [] if t.theta is None else [f"_np.broadcast_to(_T({code(t.theta)}), ({N}, {n}))"]
             parts += [f"{X[m]} @ {code(w)}" for m, w in t.weights]
-            body.append(f"    _eta = {' + '.join(parts) if parts else f'_zeros(_N, {n})'}")
+            body.append(f"    _eta{k} = {' + '.join(parts) if parts else f'_zeros({N}, {n})'}")
             if isinstance(t, GaussianTerm):
-                body.append(f"    _E = _E - _rowdot(_eta @ {code(t.covariance)}, _eta) / 2")
-                body.append(f"    _E = _E + {code(t.log_normalizer())}")
+                body.append(f"    {out} = -_rowdot(_eta{k} @ {code(t.covariance)}, _eta{k}) / 2 + {code(t.log_normalizer())}")
             else:
                 vals = _kind_values(t.kind)
                 if vals == (0, 1):
-                    body.append("    _E = _E - _softplus(_eta).sum(axis=1)")
+                    body.append(f"    {out} = -_softplus(_eta{k}).sum(axis=1)")
                 elif vals == (-1, 1):
-                    body.append("    _E = _E - _logcosh2(_eta).sum(axis=1)")
+                    body.append(f"    {out} = -_logcosh2(_eta{k}).sum(axis=1)")
                 else:
-                    body.append(f"    _E = _E - _lse_values(_eta, {_values_code(pr, vals)}).sum(axis=1)")
-        elif isinstance(t, EnumeratedTerm):
-            rows = ", ".join(f"_np.broadcast_to({code(e)}, (_N,))" for e in t.exponents)
-            body.append(f"    _E = _E - _lse({rows})")
-        else:  # pragma: no cover - every term type is handled above
-            raise ExportError(f"cannot write the term {t!r} as numeric code")
+                    body.append(f"    {out} = -_lse_values(_eta{k}, {_values_code(pr, vals)}).sum(axis=1)")
+            return out
+        if isinstance(t, EnumeratedTerm):
+            # exponents as an (N, K) array: the parts that depend on the configuration only
+            # are computed once per configuration (K rows), couplings to the remaining layers
+            # as (X_M W_ML) C^T, and only absorbed terms that mix both on N K rows
+            K = t.count
+            L = str(t.layer)
+            cfg = f"_cfg{k}"
+            body.append(f"    {cfg} = _configs({_values_code(pr, t.kind.values)}, {int(t.size)})")
+            zc = f"_zc{k}"
+            body.append(f"    {zc} = _energies({K})")
+            if t.theta is not None:
+                body.append(f"    {zc} = {zc} + ({cfg} @ {code(t.theta)})[:, 0]")
+            if t.quadratic is not None:
+                body.append(f"    {zc} = {zc} - _rowdot({cfg} @ _T({code(t.quadratic)}), {cfg}) / 2")
+            local = [a for a in t.absorbed if set(map(str, a.layers)) <= {L}]
+            mixed = [a for a in t.absorbed if a not in local]
+            for a in local:
+                body.append(f"    {zc} = {zc} - {term_energy(a, {L: cfg}, str(K))}")
+            z = f"_z{k}"
+            body.append(f"    {z} = _np.tile({zc}, ({N}, 1))")
+            for m, w in t.weights:
+                body.append(f"    {z} = {z} + ({X[str(m)]} @ {code(w)}) @ _T({cfg})")
+            if mixed:
+                inner = {m: f"_r{k}_{j}" for j, m in enumerate(X)}
+                for m, v in inner.items():
+                    body.append(f"    {v} = _np.repeat({X[m]}, {K}, axis=0)")
+                inner[L] = f"_r{k}_L"
+                body.append(f"    {inner[L]} = _np.tile({cfg}, ({N}, 1))")
+                NK = f"({N} * {K})"
+                for a in mixed:
+                    body.append(f"    {z} = {z} - _np.reshape({term_energy(a, inner, NK)}, ({N}, {K}))")
+            body.append(f"    {out} = -_lse_rows({z})")
+            return out
+        raise ExportError(f"cannot write the term {t!r} as numeric code")  # pragma: no cover
+
+    X = {str(lay.name): f"_x{k}" for k, lay in enumerate(model.layers)}
+    for t in model.terms:
+        body.append(f"    _E = _E + {term_energy(t, X, '_N')}")
     body.append(f"    _E = _E + {code(model.constant)}")
     body.append("    return _finish(_E, _single)")
 

@@ -280,9 +280,10 @@ def _term(w: _Writer, t: Any) -> dict:
         return {"type": "GaussianTerm", "layer": t.layer, "size": w.add(t.size), "theta": _opt(w, t.theta),
                 "weights": [[m, w.add(x)] for m, x in t.weights], "precision": w.add(t.precision),
                 "covariance": w.add(t.covariance)}
-    if isinstance(t, EnumeratedTerm):
-        return {"type": "EnumeratedTerm", "layer": t.layer, "layers": list(t.layers),
-                "exponents": [w.add(e) for e in t.exponents]}
+    if isinstance(t, EnumeratedTerm):  # structural: its size does not grow with the configurations
+        return {"type": "EnumeratedTerm", "layer": t.layer, "layers": list(t.layers), "kind": _kind(w, t.kind),
+                "size": w.add(t.size), "theta": _opt(w, t.theta), "quadratic": _opt(w, t.quadratic),
+                "weights": [[m, w.add(x)] for m, x in t.weights], "absorbed": [_term(w, a) for a in t.absorbed]}
     raise SerializeError(f"cannot save the term {t!r}")
 
 
@@ -299,7 +300,9 @@ def _read_term(r: _Reader, d: dict) -> Any:
         return GaussianTerm(d["layer"], _size_out(r.get(d["size"])), r.get(d["theta"]),
                             tuple((m, r.get(x)) for m, x in d["weights"]), r.get(d["precision"]), r.get(d["covariance"]))
     if t == "EnumeratedTerm":
-        return EnumeratedTerm(d["layer"], tuple(d["layers"]), tuple(r.get(i) for i in d["exponents"]))
+        return EnumeratedTerm(d["layer"], tuple(d["layers"]), _read_kind(r, d["kind"]), _size_out(r.get(d["size"])),
+                              r.get(d["theta"]), r.get(d["quadratic"]), tuple((m, r.get(x)) for m, x in d["weights"]),
+                              tuple(_read_term(r, a) for a in d["absorbed"]))
     raise _bad(f"unknown term type {t!r}")
 
 
