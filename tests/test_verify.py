@@ -316,3 +316,16 @@ def test_assert_equivalent_accepts_consistent_unless_a_proof_is_required(H_abstr
     with pytest.raises(AssertionError, match="no symbolic proof"):
         assert_equivalent(GOOD, H_abstract, symbolic=False, require_proof=True)
     assert assert_equivalent(GOOD, H_abstract, require_proof=True).equal
+
+
+def test_huge_sympy_inputs_are_refused_before_any_tree_walk():
+    from symrg.errors import BudgetError
+
+    x = sp.Symbol("x")
+    e = x
+    for _ in range(80):  # a DAG whose tree has 2**80 nodes
+        e = sp.Add(e, e, evaluate=False)
+    with pytest.raises(BudgetError, match="the claim"):
+        verify(e, x)
+    with pytest.raises(BudgetError, match="the derived result"):
+        verify("x", sp.Max(*sp.symbols("y:300")))

@@ -70,6 +70,7 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
+from symrg.model.budgets import check_expression
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.model.units import kind_for_label
 from symrg.verify.parsing import Namespace, match_names, parse_claim
@@ -1197,6 +1198,9 @@ def verify(
     ------
     symrg.errors.ClaimError
         The claim string is malformed, unsafe, or uses unknown names.
+    symrg.errors.BudgetError
+        A sympy expression given as claim or result exceeds a size budget of
+        :mod:`symrg.model.budgets` (nodes, expanded size, depth, numbers).
     symrg.errors.VerifyError
         The derived result is of a kind that cannot be compared, or an option is invalid.
 
@@ -1215,6 +1219,11 @@ def verify(
     """
     _check_options(n_points, digits, {"symbolic_budget": symbolic_budget, "numeric_budget": numeric_budget},
                    rtol, atol)
+    # sympy objects given directly are walked as graphs before anything traverses them as trees
+    for what, x in (("the claim", claim), ("the derived result", derived), ("where", list(dict(where or {}).values())),
+                    ("conditions", list(conditions))):
+        if isinstance(x, (sp.Basic, sp.MatrixBase)) or (isinstance(x, list) and x):
+            check_expression(x, what)
     ctx = _Context()
     if hasattr(derived, "rhs_latex") and hasattr(derived, "energy"):
         ctx.add_model(derived)
