@@ -59,11 +59,17 @@ class CumulantExpansion:
         """The truncated series as one sympy expression."""
         return sp.Add(*self.terms)
 
-    def __str__(self) -> str:
+    def text(self) -> str:
         return f"log <exp(-X)> ~ {sp.sstr(self.expr)}  (X = {sp.sstr(self.X)}, order {self.order})"
 
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        return r"\log\langle e^{-X}\rangle \approx " + sp.latex(self.expr)
+
     def _repr_latex_(self) -> str:
-        return "$" + r"\log\langle e^{-X}\rangle \approx " + sp.latex(self.expr) + "$"
+        return "$" + self.latex() + "$"
 
 
 def cumulant_expansion(

@@ -61,10 +61,16 @@ class TrainedRBM:
     def __hash__(self) -> int:
         return hash((self.model, tuple(sorted((k, array_hash(v)) for k, v in self.values.items()))))
 
-    def __str__(self) -> str:
+    def text(self) -> str:
         v, h = (self.model.layer(n).size for n in ("v", "h"))
         W = self.values["W"]
         return f"trained RBM, {v} {self.model.layer('v').kind.name} visible x {h} hidden units, |W| max {float(np.max(np.abs(W))):.4g}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        return self.model.latex()
 
     def _repr_latex_(self) -> str:
         return self.model._repr_latex_()

@@ -93,9 +93,15 @@ class NumericEnergy:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def __str__(self) -> str:
+    def text(self) -> str:
         prec = f", {self.dps} digits" if self.backend == "mpmath" else ""
         return f"numeric energy ({self.backend}{prec}) of {', '.join(self.arguments)}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def latex(self) -> str:
+        return self.model.latex()
 
     def _repr_latex_(self) -> str:
         return self.model._repr_latex_()
