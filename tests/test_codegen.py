@@ -257,3 +257,14 @@ def test_enumerated_layers_are_stored_structurally_and_match_brute_force(kind, n
     np.testing.assert_allclose([float(x) for x in b], a, rtol=1e-13)
     np.testing.assert_allclose(ns["energy"](x2=x2, **args), a, rtol=1e-13)
     np.testing.assert_allclose(a, brute_force_log_weight(model, vals, {"x2": x2}), rtol=1e-11)
+
+
+def test_mpmath_route_keeps_the_working_precision_in_stable_forms():
+    rmap = decimate_chain().recursion_map
+    with mpmath.workdps(50):
+        got = rmap.numeric("mpmath")(mpmath.mpf(3) / 10, mpmath.mpf(1) / 7)
+    with mpmath.workdps(80):
+        K, h = mpmath.mpf(3) / 10, mpmath.mpf(1) / 7
+        lc = lambda x: mpmath.log(mpmath.cosh(x))  # noqa: E731
+        ref = (-lc(h) / 2 + lc(2 * K - h) / 4 + lc(2 * K + h) / 4, h - lc(2 * K - h) / 2 + lc(2 * K + h) / 2)
+        assert all(abs(g - r) < mpmath.mpf(10) ** -45 for g, r in zip(got, ref))

@@ -407,7 +407,6 @@ def _out(x):
 '''
 
 _MPMATH_SOURCE = r'''
-_LOG2 = _mp.log(2)
 
 
 def _mpf(v):
@@ -464,7 +463,7 @@ _asin, _acos, _atan, _asinh, _acosh, _atanh = (_ew(f) for f in (_mp.asin, _mp.ac
 _sech, _csch, _coth = _ew(_mp.sech), _ew(_mp.csch), _ew(_mp.coth)
 _re, _im = _ew(_mp.re), _ew(_mp.im)
 _softplus, _logcosh2 = _ew(_sp1), _ew(_lc2)
-_logcosh = _ew(lambda x: _lc2(x) - _LOG2)
+_logcosh = _ew(lambda x: _lc2(x) - _mp.ln2)  # ln2 at the caller's working precision
 
 
 def _lse1(*xs):

@@ -692,9 +692,11 @@ class RecursionMap:
             if Jp is not None and not Jp.free_symbols:
                 Jm = mpmath.matrix([[mpmath.mpf(sp.N(Jp[a, c], dps)) for c in range(self.dimension)] for a in range(self.dimension)])
             else:
-                jf = sp.lambdify(self.couplings, J, modules="mpmath")
+                d = self.dimension
+                jf = services.get("compile_scalars")(self.couplings, list(J), "mpmath", checked=False)
                 mp_vals = [mpmath.mpf(sp.N(v, dps)) if v.is_number and v.is_finite else v for v in vals]
-                Jm = mpmath.matrix(jf(*mp_vals))
+                flat = jf(*mp_vals)
+                Jm = mpmath.matrix([[flat[a * d + c] for c in range(d)] for a in range(d)])
             E, ER = mpmath.eig(Jm)
             logb = mpmath.log(mpmath.mpf(sp.N(self.b, dps)))
             items = []
@@ -808,7 +810,9 @@ class RecursionMap:
         n = self.dimension
         out: list[tuple] = []
         with mpmath.workdps(dps):
-            fn = sp.lambdify(self.couplings, [e - c for c, e in zip(self.couplings, self.images)], modules="mpmath")
+            fn = services.get("compile_scalars")(
+                self.couplings, [e - c for c, e in zip(self.couplings, self.images)], "mpmath", checked=False
+            )
 
             def F(*x):
                 return fn(*x) if n > 1 else fn(*x)[0]
@@ -912,7 +916,11 @@ def free_energy_from_flow(rmap: RecursionMap, start: Any, dps: int = 30, max_ste
         if not smp > 1:
             raise ValueError(f"volume factor d g0'/d g0 must exceed 1, got {s}")
         f = rmap.numeric("mpmath")
-        cfun = sp.lambdify(rmap.couplings, rmap.generated_constant, modules="mpmath")
+        cfun1 = services.get("compile_scalars")(rmap.couplings, [rmap.generated_constant], "mpmath", checked=False)
+
+        def cfun(*values: Any) -> Any:
+            return cfun1(*values)[0]
+
         pt = tuple(mpmath.mpf(v) for v in rmap.point(start))
         total = mpmath.mpf(0)
         weight = 1 / smp
