@@ -38,3 +38,15 @@ def test_discrete_log_partition_is_finite_at_large_fields():
     assert np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-14, atol=0)
     with mpmath.workdps(30):
         assert abs(float(kind.log_partition_mpmath(mpmath.mpf(900))) - ref[2]) < 1e-12
+
+
+def test_complex_log_partition_is_finite_at_large_fields():
+    # verify evaluates at complex points; exp(800) overflowed in the naive sum
+    kind = Discrete((-1, 0, 2))
+    eta = 400.0 + 0.7j
+    with mpmath.workdps(50):
+        ref = complex(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpc(eta) * v) for v in (-1, 0, 2))))
+        got_mp = complex(kind.log_partition_mpc(eta))
+    got = complex(kind.log_partition_complex(eta))
+    assert abs(got - ref) < 1e-12 * abs(ref) and abs(got_mp - ref) < 1e-12 * abs(ref)
+    assert abs(logsumexp([eta * v for v in (-1, 0, 2)]) - ref) < 1e-12 * abs(ref)

@@ -27,15 +27,17 @@ def logsumexp(a: Any, axis: int | None = None) -> Any:
     """``log sum exp(a)`` over ``axis`` (all entries when None), without overflow.
 
     Entries ``-inf`` (zero weights) are allowed; an all ``-inf`` reduction gives ``-inf``.
+    Complex entries are shifted by the largest real part, which leaves the principal
+    branch of the logarithm unchanged.
 
     Parameters
     ----------
-    a : array_like of floats
+    a : array_like of floats or complex numbers
     axis : int or None
 
     Returns
     -------
-    A float when ``axis`` is None, else an array with ``axis`` removed.
+    A float (complex) when ``axis`` is None, else an array with ``axis`` removed.
 
     Examples
     --------
@@ -43,19 +45,24 @@ def logsumexp(a: Any, axis: int | None = None) -> Any:
     array([  0.        , 800.69314718])
     >>> logsumexp([-np.inf, -np.inf])
     -inf
+    >>> logsumexp([800 + 1j, 800 - 1j])             # 800 + log(2 cos 1)
+    (800.077520710174+0j)
     """
-    arr = np.asarray(a, dtype=float)
-    top = np.max(arr, axis=axis, keepdims=True)
+    arr = np.asarray(a)
+    if arr.dtype.kind != "c":
+        arr = arr.astype(float)
+    top = np.max(arr.real, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)  # all -inf: exp(-inf - 0) = 0, log 0 = -inf
     with np.errstate(divide="ignore"):
         out = top + np.log(np.sum(np.exp(arr - top), axis=axis, keepdims=True))
     if axis is None:
-        return float(out.reshape(()))
-    return np.squeeze(out, axis=axis)
+        return out.reshape(()).item()
+    return np.squeeze(out, axis=axis)[()]  # [()]: a numpy scalar, not a 0-d array
 
 
 def logsumexp_mp(terms: Iterable[Any]) -> Any:
-    """``log sum exp(t)`` of mpmath numbers at the working precision (``mpmath.fsum``).
+    """``log sum exp(t)`` of mpmath numbers (real or complex, shifted by the largest real
+    part) at the working precision (``mpmath.fsum``).
 
     Examples
     --------
@@ -64,7 +71,7 @@ def logsumexp_mp(terms: Iterable[Any]) -> Any:
     0.693147180559945309417232121458
     """
     ts = list(terms)
-    top = max(ts)
+    top = max(mpmath.re(t) for t in ts)
     if top == -mpmath.inf:
         return top
     return top + mpmath.log(mpmath.fsum(mpmath.exp(t - top) for t in ts))

@@ -471,12 +471,11 @@ class Discrete(UnitKind):
         return logsumexp_mp(eta * v for v in vals)
 
     def log_partition_complex(self, eta: Any) -> np.ndarray:
-        e = np.asarray(eta, dtype=complex)
-        return np.log(np.exp(np.multiply.outer(e, self._floats())).sum(axis=-1))
+        return logsumexp(np.multiply.outer(np.asarray(eta, dtype=complex), self._floats()), axis=-1)
 
     def log_partition_mpc(self, eta: Any) -> Any:
         z = mpmath.mpc(eta)
-        return mpmath.log(mpmath.fsum(mpmath.exp(z * mpmath.mpf(sp.Float(v, mpmath.mp.dps + 10))) for v in self.values))
+        return logsumexp_mp(z * mpmath.mpf(sp.Float(v, mpmath.mp.dps + 10)) for v in self.values)
 
     def log_partition_description(self) -> str:
         return r"$\log \sum_k e^{\eta x_k}$"
