@@ -44,7 +44,7 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
     seed
         Seed of the random parameters of the cross-check.
     """
-    doc = Derivation("Three-layer deep Boltzmann machine: integrating out s, then h")
+    doc = Derivation("Three-layer deep Boltzmann machine: integrating out $s$, then $h$")
     model = seed_dbm()
     doc.section(
         "The model",
@@ -55,7 +55,7 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
 
     step1 = marginalize(model, "s")
     folded1 = fold_all(step1)
-    doc.section("Step 1: integrate out s", f"Rule: {step1.history[-1].rule}. {step1.history[-1].detail}.")
+    doc.section("Step 1: integrate out $s$", f"Rule: {step1.history[-1].rule}. {step1.history[-1].detail}.")
     doc.equation("H(v, h)", step1)
     doc.text("Expanding the square (Schur complement), the couplings of the surviving layers read")
     doc.equation("H(v, h)", folded1, name="H(v,h)")
@@ -66,7 +66,7 @@ def seed_derivation(n_v: int = 4, n_h: int = 3, n_s: int = 2, seed: int = 0) -> 
     )
 
     step2 = marginalize(step1, "h")
-    doc.section("Step 2: integrate out h", f"Rule: {step2.history[-1].rule}. {step2.history[-1].detail}.")
+    doc.section("Step 2: integrate out $h$", f"Rule: {step2.history[-1].rule}. {step2.history[-1].detail}.")
     where = {i.symbol: i.definition for i in step2.intermediates}
     doc.equation("H(v)", step2, name="H(v)", where=where)
     for sym, definition in where.items():

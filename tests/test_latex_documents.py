@@ -184,3 +184,15 @@ def test_long_equation_breaks_into_aligned_lines_that_fit(tmp_path):
     assert r"\begin{aligned}" in tex and tex.count(r"&\quad") >= 5
     log = _compile(doc, tmp_path, "breaks")
     assert "Overfull \\hbox" not in log
+
+
+def test_gallery_has_the_first_page_of_every_derivation():
+    """docs/gallery/make_gallery.py renders page 1 of each document at 80 dpi (A4: 662 x 936 pixels)."""
+    import struct
+
+    for script in DERIVATIONS:
+        png = ROOT / "docs" / "gallery" / f"{script.stem}.png"
+        assert png.is_file(), f"{png} is missing: run python docs/gallery/make_gallery.py"
+        head = png.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", head[16:24]) == (662, 936)

@@ -487,7 +487,8 @@ class Derivation:
         return {"text": self._render_text, "markdown": self._render_markdown, "latex": self._render_latex}[fmt]()
 
     def _render_text(self) -> str:
-        out = [self.title, "=" * len(self.title), ""]
+        title = _markup_text(self.title)
+        out = [title, "=" * len(title), ""]
         for item in self.items:
             kind = item[0]
             if kind == "section":
@@ -594,7 +595,9 @@ class Derivation:
                 _, headers, rows, caption, digits = item
                 cols = len(headers)
                 # wide tables shrink to the text width instead of running into the margin
-                out += [r"\begin{center}", _FIT_WIDTH, r"\begin{tabular}{" + "l" * cols + "}", r"\toprule"]
+                # a little air between rows: cells may hold fractions
+                out += [r"\begin{center}", r"\renewcommand{\arraystretch}{1.3}", _FIT_WIDTH,
+                        r"\begin{tabular}{" + "l" * cols + "}", r"\toprule"]
                 out.append(" & ".join(_tex_markup(h) for h in headers) + r" \\ \midrule")
                 for r in rows:
                     out.append(" & ".join(_tex_markup(_cell_markup(c, digits)) for c in r) + r" \\")
@@ -724,8 +727,11 @@ CHECK_DIGITS = 12
 #: opens a box that scales its content down to the line width when it is wider
 _FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
 
-#: visible characters (of the Unicode reading of a formula) per displayed line
-LINE_CHARS = 68
+#: visible characters (of the Unicode reading of a formula, fractions counted by their wider
+#: part) per line of a broken display, and the most a display may have to stay unbroken
+#: and unboxed (an estimate: the aligned block is boxed to the text width in case it errs)
+LINE_CHARS = 74
+SHORT_CHARS = 64
 
 
 def _width(tex: str) -> int:
@@ -854,7 +860,7 @@ def _display(lhs: str, rhs: str, note: str) -> list[str]:
     """
     tag = r"\qquad\text{(" + _tex_markup(note) + ")}" if note else ""
     rel = "=" if lhs else ""
-    if _width(lhs + rhs) + (len(_markup_text(note)) + 6 if note else 0) <= LINE_CHARS:
+    if _width(lhs + rhs) + (len(_markup_text(note)) + 6 if note else 0) <= SHORT_CHARS:
         return [r"\[", f"{lhs} {rel} {rhs}{tag}".strip(), r"\]"]
     lines = _lines(lhs, rhs, LINE_CHARS)
     body = []
