@@ -12,8 +12,8 @@ import sympy as sp
 
 from symrg.rg.block_exact import MAX_ENUMERATION_SITES, exact_renormalization
 from symrg.rg.cluster_expansion import cumulant_rg
-from symrg.rg.information import mutual_information_chain
 from symrg.rg.coarse import custom, decimation, majority, smooth
+from symrg.rg.information import mutual_information_chain
 from symrg.rg.lattice import chain, chain_blocks, ising_model, square, square_blocks
 
 LOG_COSH = math.log(math.cosh(0.6)) / 2  # 1/2 log cosh 2K at K = 0.3

@@ -184,8 +184,8 @@ class ExactRenormalization:
         """``{(order, extent): max |g'|}`` over couplings above ``tol`` (order >= 1);
         extents rounded to 9 digits.  Measures how far renormalized interactions reach."""
         out: dict = {}
-        for mask in np.flatnonzero(np.abs(self.couplings) > tol):
-            mask = int(mask)
+        for found in np.flatnonzero(np.abs(self.couplings) > tol):
+            mask = int(found)
             if mask == 0:
                 continue
             key = (len(mask_to_subset(mask)), round(self.extent(mask), 9))
@@ -341,6 +341,7 @@ def _transfer_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarr
         raise ValueError(f"block size b={b} is above the transfer-matrix limit of {MAX_TRANSFER_BLOCK} sites (MAX_TRANSFER_BLOCK)")
     if blocks.motif != tuple((i,) for i in range(b)):
         raise ValueError("the transfer-matrix route needs blocks of consecutive sites (chain_blocks)")
+    assert lat.shape is not None  # a finite ring: checked by exact_renormalization
     nb = lat.shape[0] // b
     terms = _block_terms_chain(model, b, values)
     D = 1 << b

@@ -208,6 +208,7 @@ def _coarse_targets(model: LatticeModel, blocks: BlockPartition, projection: Map
                 spec = shell
             else:
                 spec = it.patterns
+        targets: list
         if spec == "field":
             targets = [((0,) * lat.dim,)]
         elif isinstance(spec, (int, np.integer)):
@@ -428,10 +429,10 @@ def _connected_clusters(plan: _Plan) -> set[Cluster]:
         return touching[origin]
 
     order = plan.order
-    level = {(t,) for t in terms_at(plan.zero) if plan.weight(t) <= order}
+    level: set[Cluster] = {(t,) for t in terms_at(plan.zero) if plan.weight(t) <= order}
     clusters = set(level)
     while level:
-        grown = set()
+        grown: set[Cluster] = set()
         for cl in level:
             total = sum(plan.weight(t) for t in cl)
             support = {blk for t in cl for blk, _ in t[1]}

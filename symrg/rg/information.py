@@ -60,7 +60,7 @@ def mutual_information_chain(
     n = b + 2 * buffer + 2
     if n > MAX_ENUMERATION_SITES:
         raise ValueError(f"block plus buffers ({n} sites) above the limit of {MAX_ENUMERATION_SITES} sites (MAX_ENUMERATION_SITES)")
-    table = rule.numeric_table(b, values)
+    table = rule.numeric_table(b, None if values is None else dict(values))
     with mpmath.workdps(dps):
         Km, hm = mpmath.mpf(K), mpmath.mpf(h)
         T = mpmath.matrix([[mpmath.exp(Km * s * t + hm * (s + t) / 2) for t in (-1, 1)] for s in (-1, 1)])
@@ -69,7 +69,7 @@ def mutual_information_chain(
         lam = E[i]
         v = [abs(ER[0, i]), abs(ER[1, i])]
         v = [x / mpmath.sqrt(v[0] ** 2 + v[1] ** 2) for x in v]
-        joint = {}
+        joint: dict = {}
         for k in range(1 << n):
             x = [2 * ((k >> j) & 1) - 1 for j in range(n)]
             p = v[(x[0] + 1) // 2] * v[(x[-1] + 1) // 2] / lam ** (n - 1)
@@ -82,7 +82,7 @@ def mutual_information_chain(
                 key = (hv, x[0], x[-1])
                 joint[key] = joint.get(key, 0) + p * ph
         ph_ = {hv: sum(v_ for (a, _, _), v_ in joint.items() if a == hv) for hv in (1, -1)}
-        pe = {}
+        pe: dict = {}
         for (hv, el, er), val in joint.items():
             pe[(el, er)] = pe.get((el, er), 0) + val
         mi = mpmath.mpf(0)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
 from symrg.model.energy import EnergyModel, ModelError
+from symrg.model.numerics import logsumexp
 from symrg.output.numeric import ConditionError, lambdify
 from symrg.verify.sampling import random_matrix
-from symrg.model.numerics import logsumexp
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 
@@ -116,7 +117,7 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
     for p in model.params.values():
         if not p.auto:
             continue
-        r, c = (int(d) if not getattr(d, "free_symbols", None) else int(sizes[d]) for d in p.symbol.shape)
+        r, c = (_concrete_size(d, sizes) for d in p.symbol.shape)
         if p.symbol in precisions:
             out[p.name] = random_matrix(rng, r, c, "precision", scale)
         elif c == 1 and p.symbol in biases:
@@ -124,6 +125,15 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
         else:
             out[p.name] = random_matrix(rng, r, c, "matrix", scale)
     return out
+
+
+def _concrete_size(d: Any, sizes: Mapping | None) -> int:
+    """A layer or parameter dimension as an int; symbolic ones from ``sizes``."""
+    if not getattr(d, "free_symbols", None):
+        return int(d)
+    if not sizes or d not in sizes:
+        raise ModelError(f"abstract size {d}: pass sizes={{{d}: int}}")
+    return int(sizes[d])
 
 
 # --------------------------------------------------------------------------------------
@@ -142,7 +152,7 @@ class _Flat:
         self.layers = original.layers
         self.offsets = {}
         k = 0
-        sizes = {l.name: int(l.size) if l.explicit else int(dims[l.size]) for l in original.layers}
+        sizes = {l.name: _concrete_size(l.size, dims) for l in original.layers}
         for l in original.layers:
             self.offsets[l.name] = (k, k + sizes[l.name])
             k += sizes[l.name]
