@@ -44,3 +44,18 @@ def test_verify_maps_every_model_entry_name():
             for j in range(cols):
                 assert names[str(p.value[i, j])] == (i, j)
     assert entry_names("W", 10, 2)["W_{10,2}"] == (9, 1)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 12), (12, 1)])
+def test_parsers_read_every_entry_name_back(shape):
+    from symrg.model.naming import subscript_indices
+    from symrg.verify.parsing import Namespace
+
+    rows, cols = shape
+    M = sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(entry_name("W", (i, j), shape), real=True))
+    ns = Namespace.from_expressions([M])
+    for i in range(rows):
+        for j in range(cols):
+            name = str(M[i, j])
+            assert subscript_indices(name[len("W_{"):-1]) == (i + 1, j + 1)
+            assert ns.entry("W", (i + 1, j + 1)) == M[i, j]

@@ -9,8 +9,8 @@ Entries are 1-based (docs/conventions.md, "Names of entries"):
 
 The model creates its entry symbols with :func:`entry_name`, the printers render an
 abstract matrix element with :func:`entry_subscript`, and :mod:`symrg.verify` maps the
-names back to positions with :func:`entry_names`; being one function, they cannot drift
-apart.
+names back to positions with :func:`entry_names` and reads a written subscript with
+:func:`subscript_indices`; being one rule, they cannot drift apart.
 
 Examples
 --------
@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 
-__all__ = ["WIDE_DIMENSION", "entry_subscript", "entry_name", "entry_names"]
+__all__ = ["WIDE_DIMENSION", "entry_subscript", "entry_name", "entry_names", "subscript_indices"]
 
 #: from this dimension on, matrix entries separate their indices by a comma
 WIDE_DIMENSION = 10
@@ -84,3 +84,19 @@ def entry_names(base: str, rows: int, cols: int) -> dict[str, tuple[int, int]]:
             if cols == 1:
                 out[entry_name(base, (i,), (rows,))] = (i, j)
     return out
+
+
+def subscript_indices(subscript: str) -> tuple[int, ...]:
+    """The 1-based indices written in a subscript (the inverse of :func:`entry_subscript`).
+
+    Digits without a comma are one index each (``"12"`` is row 1, column 2); with commas
+    the indices are the comma-separated numbers.
+
+    Examples
+    --------
+    >>> subscript_indices("12"), subscript_indices("1,12"), subscript_indices("3")
+    ((1, 2), (1, 12), (3,))
+    """
+    if "," in subscript:
+        return tuple(int(p) for p in subscript.split(","))
+    return tuple(int(ch) for ch in subscript)

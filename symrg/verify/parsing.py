@@ -61,6 +61,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.model.exprs import MatScalar
+from symrg.model.naming import subscript_indices
 from symrg.errors import ClaimError
 
 __all__ = [
@@ -332,7 +333,7 @@ class Namespace:
         m = _BRACED.match(name)
         if m:
             digits = m.group(2)
-            idx = tuple(int(p) for p in digits.split(",")) if "," in digits else tuple(int(ch) for ch in digits)
+            idx = subscript_indices(digits)
             self.entries.setdefault((m.group(1), idx), obj)
             # the identifier spellings W_12 and W_1_12
             alias = m.group(1) + "_" + ("_".join(digits.split(",")) if "," in digits else digits)
