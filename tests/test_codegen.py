@@ -268,3 +268,18 @@ def test_mpmath_route_keeps_the_working_precision_in_stable_forms():
         lc = lambda x: mpmath.log(mpmath.cosh(x))  # noqa: E731
         ref = (-lc(h) / 2 + lc(2 * K - h) / 4 + lc(2 * K + h) / 4, h - lc(2 * K - h) / 2 + lc(2 * K + h) / 2)
         assert all(abs(g - r) < mpmath.mpf(10) ** -45 for g, r in zip(got, ref))
+
+
+def test_complex_model_entries_and_huge_constants_are_refused():
+    from symrg.errors import BudgetError
+
+    x = sp.Symbol("x")
+    for backend in ("numpy", "mpmath"):  # the real back-ends never drop an imaginary part
+        with pytest.raises(ConditionError, match="complex"):
+            codegen.compile_scalars((x,), (x + sp.I,), backend)(1.0)
+    huge = sp.Mul(x, sp.Pow(10, sp.Integer(10) ** 4000, evaluate=False), evaluate=False)
+    for backend in ("numpy", "mpmath"):  # refused when the code is written, never a hang
+        with pytest.raises(BudgetError, match="exponent above"):
+            codegen.compile_scalars((x,), (huge,), backend)
+    with pytest.raises(ConditionError, match="beyond double precision"):
+        codegen.compile_scalars((x,), (x * sp.Rational(10**400, 3),), "numpy")(1.0)

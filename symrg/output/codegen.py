@@ -77,6 +77,8 @@ BACKENDS = ("numpy", "mpmath")
 
 #: integers with more digits than this are refused in generated code (no silent hang)
 MAX_DIGITS = 5000
+#: constant exponents larger than this are refused (10**(10**4000) would never finish in mpmath)
+MAX_EXPONENT = 10**6
 
 
 class Unsupported(ExportError):
@@ -274,7 +276,10 @@ def _lift(x, a):
 
 
 def _R(p, q):
-    return p / q
+    try:
+        return p / q
+    except OverflowError:
+        raise ConditionError(f"the number {p}/{q} is beyond double precision; use the mpmath back-end") from None
 
 
 def _F(s):
@@ -848,6 +853,8 @@ class Printer:
         if isinstance(e, sp.Mul):
             return "(" + " * ".join(c(a) for a in e.args) + ")"
         if isinstance(e, sp.Pow):
+            if e.exp.is_Number and abs(e.exp) > MAX_EXPONENT and not (e.base.is_Number and abs(e.base) <= 1):
+                raise BudgetError(f"the power {_describe(e)} has an exponent above {MAX_EXPONENT}; refusing to evaluate it")
             if e.exp == sp.S.Half:
                 return f"_sqrt({c(e.base)})"
             if e.exp == -sp.S.Half:
