@@ -283,3 +283,14 @@ def test_complex_model_entries_and_huge_constants_are_refused():
             codegen.compile_scalars((x,), (huge,), backend)
     with pytest.raises(ConditionError, match="beyond double precision"):
         codegen.compile_scalars((x,), (x * sp.Rational(10**400, 3),), "numpy")(1.0)
+
+
+def test_mpc_backend_evaluates_claims_at_high_precision():
+    W, x = sp.MatrixSymbol("W", 2, 2), sp.Symbol("x")
+    with mpmath.workdps(50):
+        Wv = mpmath.matrix([[1, 2], [3, 4]])
+        got = codegen.evaluate(sp.tanh(40 * x**2 + 40) - 1, {x: mpmath.mpf(0)}, backend="mpc")
+        assert abs(got - (mpmath.tanh(40) - 1)) < mpmath.mpf(10) ** -60 and got != 0  # 0 in double precision
+        inv = codegen.evaluate(W.I * W, {W: Wv}, backend="mpc")
+        assert isinstance(inv, mpmath.matrix) and mpmath.norm(inv - mpmath.eye(2)) < mpmath.mpf(10) ** -45
+        assert abs(codegen.evaluate(sp.log(sp.Determinant(W)), {W: Wv}, backend="mpc") - mpmath.log(-2)) < 1e-45

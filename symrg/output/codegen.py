@@ -688,7 +688,37 @@ def _out(x):
     return complex(x) if _np.ndim(x) == 0 else x
 '''
 
-_SOURCES = {"numpy": _NUMPY_SOURCE, "mpmath": _MPMATH_SOURCE, "complex": _COMPLEX_SOURCE}
+_MPC_SOURCE = _MPMATH_SOURCE + r'''
+
+def _I():
+    return _mp.mpc(0, 1)
+
+
+def _inv_pd(m, what):
+    out = _mp.inverse(_mpmatrix(m))  # a general inverse: verify samples any claim
+    return _np.array(out.tolist(), dtype=object)
+
+
+def _logdet_pd(m, what):
+    return _mp.log(_mp.det(_mpmatrix(m)))
+
+
+def _lse1(*xs):
+    if any(isinstance(x, _mp.mpc) for x in xs):
+        return _mp.log(_mp.fsum(_mp.exp(x) for x in xs))
+    m = max(xs)
+    return m + _mp.log(_mp.fsum(_mp.exp(x - m) for x in xs))
+
+
+def _out(x):
+    if isinstance(x, _np.ndarray):
+        if x.ndim == 0:
+            return _mp.mpc(x.item())
+        return _mp.matrix(x.tolist())
+    return _mp.mpc(x)
+'''
+
+_SOURCES = {"numpy": _NUMPY_SOURCE, "mpmath": _MPMATH_SOURCE, "complex": _COMPLEX_SOURCE, "mpc": _MPC_SOURCE}
 _NAMESPACES: dict[str, dict] = {}
 
 
@@ -1087,7 +1117,9 @@ def evaluate(expr: Any, env: Mapping[Any, Any], sizes: Mapping[Any, Any] | None 
     """Evaluate ``expr`` with the values in ``env`` (symbols, matrix symbols or sub-expressions).
 
     ``sizes`` maps size symbols to integers.  ``backend`` is ``"complex"`` (numpy complex
-    arrays, what ``verify`` samples with), ``"numpy"`` or ``"mpmath"``.  Raises
+    arrays, what ``verify`` samples with), ``"mpc"`` (mpmath at the caller's working
+    precision, complex; values may be ``mpmath.matrix``, results are ``mpc`` or
+    ``mpmath.matrix``), ``"numpy"`` or ``"mpmath"``.  Raises
     :class:`Unsupported` (message ``cannot evaluate ...`` or ``no value for ...``) when a
     part has no numeric form or no value.
 
@@ -1113,7 +1145,24 @@ def evaluate(expr: Any, env: Mapping[Any, Any], sizes: Mapping[Any, Any] | None 
         if len(_EVAL_CACHE) > 512:
             _EVAL_CACHE.clear()
         _EVAL_CACHE[cache_key] = fn
-    return fn(*[keys[k] for k in needed])
+    values = [keys[k] for k in needed]
+    if backend == "mpc":
+        values = [_to_object_array(v) for v in values]
+    return fn(*values)
+
+
+def _to_object_array(v: Any) -> Any:
+    import mpmath
+    import numpy as np
+
+    if isinstance(v, mpmath.matrix):
+        return np.array(v.tolist(), dtype=object)
+    if isinstance(v, np.ndarray):
+        out = np.empty(v.shape, dtype=object)
+        for idx in np.ndindex(v.shape):
+            out[idx] = mpmath.mpc(complex(v[idx])) if np.iscomplexobj(v) else mpmath.mpf(float(v[idx]))
+        return out
+    return v
 
 
 def _free_atoms(expr: Any) -> set:
