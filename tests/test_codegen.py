@@ -294,3 +294,20 @@ def test_mpc_backend_evaluates_claims_at_high_precision():
         inv = codegen.evaluate(W.I * W, {W: Wv}, backend="mpc")
         assert isinstance(inv, mpmath.matrix) and mpmath.norm(inv - mpmath.eye(2)) < mpmath.mpf(10) ** -45
         assert abs(codegen.evaluate(sp.log(sp.Determinant(W)), {W: Wv}, backend="mpc") - mpmath.log(-2)) < 1e-45
+
+
+def test_hostile_symbol_names_and_titles_stay_text_in_exports(tmp_path, monkeypatch):
+    from symrg.output.export import export_expression
+    from symrg.rg.recursion import RecursionMap
+
+    monkeypatch.chdir(tmp_path)
+    bad = 'K"""\nimport os\nos.system("touch canary")\n"""'
+    K = sp.Symbol(bad)
+    rmap = RecursionMap((K,), (sp.log(sp.cosh(2 * K)) / 2,), 2)
+    for src in (export_recursion(rmap, title=bad), export_expression(sp.log(sp.cosh(K)), title=bad)):
+        ns: dict = {}
+        exec(compile(src, "x.py", "exec"), ns)
+        assert ns["ARGUMENTS"] == ("K_import_os_os_system_touch_canary",)
+        assert ns["SYMBOLS"]["K_import_os_os_system_touch_canary"] == bad and ns["__doc__"].startswith(bad)
+    assert abs(ns["f"](0.5) - np.log(np.cosh(0.5))) < 1e-15
+    assert not (tmp_path / "canary").exists()
