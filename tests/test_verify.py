@@ -234,7 +234,7 @@ def test_differences_below_double_precision_are_not_equal(claim, derived):
     v = verify(claim, derived)
     assert v.status == "not equal" and not v.agrees
     if v.method == "numeric":  # seen only at 50 digits: the counterexample says so
-        assert v.counterexample is not None and "at 80 digits" in v.counterexample.note
+        assert v.counterexample is not None and "at 80 digits, claimed - derived = " in v.counterexample.note
         assert 0 < v.counterexample.difference < 1e-8
 
 
@@ -329,3 +329,68 @@ def test_huge_sympy_inputs_are_refused_before_any_tree_walk():
         verify(e, x)
     with pytest.raises(BudgetError, match="the derived result"):
         verify("x", sp.Max(*sp.symbols("y:300")))
+
+
+# -- every verifiable result type knows its coupling names (issue 13, item 6) --------------
+
+
+def test_chain_decimation_results_by_name():
+    dec = decimate_chain("spin", 2)
+    K_prime = r"\frac{1}{4}\log\left(\frac{\cosh(2K + h)\cosh(2K - h)}{\cosh(h)^{2}}\right)"
+    for claim, kw in ((f"K' = {K_prime}", {}), (K_prime, {"result": "K'"}), (K_prime, {"result": "K"}),
+                      ("h' = h + log(cosh(2*K + h)/cosh(2*K - h))/2", {})):
+        v = verify(claim, dec, **kw)
+        assert v.equal, (claim, v)
+    # the same right side checked against h' is wrong, with a counterexample
+    assert verify(K_prime, dec, result="h'").status == "not equal"
+    with pytest.raises(ValueError, match=r"several results \(K', h', g'\)"):
+        verify("K", dec)
+    with pytest.raises(ValueError, match="no result 'q'"):
+        verify("K", dec, result="q")
+    with pytest.raises(ClaimError, match="unknown name 'J'"):
+        verify("K' = J", dec)
+
+
+def test_recursion_maps_and_lattice_cumulant_rg_results_by_name():
+    from symrg.rg.cluster_expansion import cumulant_rg
+    from symrg.rg.lattice import chain, chain_blocks, ising_model
+    from symrg.rg.migdal_kadanoff import migdal_kadanoff
+
+    mk = migdal_kadanoff(2)  # bond moving (2K) then decimation: K' = log cosh(4K) / 2
+    assert verify("K' = log(cosh(4*K))/2", mk).equal
+    assert verify("K' = log(cosh(2*K))/2", mk).status == "not equal"
+    assert verify("log(cosh(4*K))/2", decimate_chain("spin", 2).recursion_map, result="K").status == "not equal"
+    m = ising_model(chain(), {"K": 1})
+    res = cumulant_rg(m, chain_blocks(m.lattice, 2), "decimation", 1)
+    assert verify("K' = K*tanh(K)", res).status in ("equal", "consistent")
+    assert verify("K' = K*tanh(K)**2", res).status == "not equal"
+
+
+def test_cumulant_series_coefficients_by_name():
+    from symrg.engine.effective import cumulant_series
+    from symrg.verify.verdict import named_results
+
+    cs = cumulant_series(rbm(2, 1, hidden="spin"), 2)
+    results = named_results(cs)
+    key = "c[v_1 h_1]" if "c[v_1 h_1]" in results else sorted(results)[0]
+    expr = results[key]
+    assert verify(sp.sstr(expr), cs, result=key).equal
+    assert verify(sp.sstr(expr) + " + 1", cs, result=key).status == "not equal"
+
+
+def test_str_of_a_verdict_is_a_few_readable_lines():
+    v = verify("K**2", "K**3", seed=1)
+    lines = str(v).splitlines()
+    assert len(lines) == 2 and lines[0].startswith("NOT EQUAL (numeric): ")
+    assert lines[1].startswith("  at K = ") and "claimed " in lines[1] and "derived " in lines[1]
+    assert "array(" not in str(v) and "+0j" not in str(v) and "j)" not in str(v)
+    ce = v.counterexample
+    assert isinstance(ce.claimed, float) and isinstance(ce.derived, float)
+    K = ce.values["K"]
+    assert ce.claimed == pytest.approx(K**2) and ce.derived == pytest.approx(K**3)  # real numbers, recomputed
+    assert str(verify("x", "x")) == "EQUAL (symbolic): the two expressions are identical"
+    hp = str(verify("tanh(40*K**2 + 40)", "1"))
+    assert "at 80 digits, claimed - derived = " in hp and len(hp.splitlines()) == 2
+    latex = v._repr_latex_()
+    assert latex.startswith("$") and latex.endswith("$")
+    assert r"\underbrace{K^{2}}_{\text{claim}} \;\neq\; \underbrace{K^{3}}_{\text{derived}}" in latex

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import select
 import signal
 import time
@@ -79,7 +80,8 @@ from symrg.verify.sampling import random_matrix
 from symrg.model.naming import entry_names
 from symrg.errors import BudgetError, ClaimError, SymrgError, VerifyError
 
-__all__ = ["verify", "verify_result", "resolve_result", "Verdict", "Counterexample", "VerifyError", "STATUSES"]
+__all__ = ["verify", "verify_result", "resolve_result", "named_results", "Verdict", "Counterexample", "VerifyError",
+           "STATUSES"]
 
 #: the verdicts, from the strongest: proved equal, agreeing numerically, different, unknown
 STATUSES = ("equal", "consistent", "not equal", "undecided")
@@ -107,6 +109,26 @@ def _fmt(x: Any) -> str:
     if a.ndim == 0:
         return repr(a.item()) if a.dtype.kind in "iu" else f"{a.item():.12g}"
     return np.array2string(a, precision=6, suppress_small=True, max_line_width=100)
+
+
+def _plain(x: Any) -> Any:
+    """A value for a report: a Python number for a scalar (real when the imaginary part is
+    rounding), a real numpy array for a matrix."""
+    if x is None:
+        return None
+    a = _real_if_close(x)
+    return a.item() if a.ndim == 0 else a
+
+
+def _brief_value(x: Any) -> str:
+    """A value in a few characters: numbers with 6 digits, small matrices inline."""
+    a = _real_if_close(x)
+    if a.ndim == 0:
+        v = a.item()
+        return str(v) if isinstance(v, int) else f"{v:.6g}"
+    if a.size <= 4:
+        return np.array2string(a, precision=4, suppress_small=True, separator=", ").replace("\n", "")
+    return f"({a.shape[0]}x{a.shape[1] if a.ndim > 1 else 1} matrix)"
 
 
 def _short(x: Any, limit: int = 200) -> str:
@@ -141,6 +163,16 @@ class Counterexample:
         if np.isfinite(self.difference):
             lines.append(f"  difference: {self.difference:.3e}")
         return "\n".join(lines)
+
+    def brief(self, limit: int = 8) -> str:
+        """One line: the point (scalars and small matrices) and both sides' values."""
+        keys = sorted(self.values, key=lambda k: (np.ndim(self.values[k]) > 0, k))
+        shown = [f"{k} = {_brief_value(self.values[k])}" for k in keys[:limit]]
+        more = f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
+        claimed = _brief_value(self.claimed) if self.claimed is not None else "undefined"
+        diff = f" (difference {self.difference:.3g})" if np.isfinite(self.difference) else ""
+        note = f"; {self.note}" if self.note else ""
+        return f"at {', '.join(shown)}{more}: claimed {claimed}, derived {_brief_value(self.derived)}{diff}{note}"
 
     def __str__(self) -> str:
         return self.text()
@@ -206,13 +238,40 @@ class Verdict:
         return self.equal
 
     def text(self) -> str:
+        """The verdict with the full counterexample (every value of the point), as the CLI prints it."""
         head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
         if self.counterexample is not None:
             return head + "\n" + self.counterexample.text()
         return head
 
     def __str__(self) -> str:
-        return self.text()
+        """One or two lines: the verdict, how it was reached, and the counterexample in brief.
+
+        >>> print(verify("K**2", "K**3", seed=1))
+        NOT EQUAL (numeric): the two sides differ at a random point inside the valid region (point 1 of 24)
+          at K = ...: claimed ..., derived ... (difference ...)
+        """
+        head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
+        if self.counterexample is not None:
+            return head + "\n  " + self.counterexample.brief()
+        return head
+
+    def _repr_latex_(self) -> str:
+        """Both sides, related by =, \\approx, \\neq or ?=, and the status (Jupyter)."""
+        rel = {"equal": "=", "consistent": r"\approx", "not equal": r"\neq"}.get(self.status, r"\overset{?}{=}")
+
+        def side(x: Any) -> str:
+            if x is None:
+                return r"\text{(none)}"
+            try:
+                out = sp.latex(x)
+            except Exception:  # noqa: BLE001 - display only
+                out = r"\text{(not printable)}"
+            return out if len(out) <= 3000 else r"\text{(" + str(len(out)) + r" characters of LaTeX)}"
+
+        label = self.status + (f", {self.method}" if self.method else "")
+        return (rf"$\displaystyle \underbrace{{{side(self.claim)}}}_{{\text{{claim}}}} \;{rel}\; "
+                rf"\underbrace{{{side(self.derived)}}}_{{\text{{derived}}}} \qquad \text{{({label})}}$")
 
 
 # --------------------------------------------------------------------------------------
@@ -1075,6 +1134,65 @@ def _as_value(obj: Any) -> Any:
     return obj
 
 
+def _prime(c: Any) -> str:
+    return f"{c}'"
+
+
+def named_results(obj: Any) -> dict[str, Any] | None:
+    """The results a verifiable object holds, by name, or None for a plain expression.
+
+    Recursion maps, chain decimations and lattice cumulant RG results hold one image per
+    coupling, named with a prime (``K'``, ``h'``, and ``g'`` for the constant); a
+    cumulant expansion holds its series (``log<exp(-X)>``); a cumulant series the
+    coefficient of each subset of units (``c[v_1 v_2]``, summed to its order).
+
+    >>> from symrg.rg.chain import decimate_chain
+    >>> sorted(named_results(decimate_chain("spin", 2)))
+    ["K'", "g'", "h'"]
+    """
+    if isinstance(obj, (sp.Basic, sp.MatrixBase, str)) or (hasattr(obj, "rhs_latex") and hasattr(obj, "energy")):
+        return None
+    out: dict[str, Any] = {}
+    images = getattr(obj, "images", None)
+    couplings = getattr(obj, "couplings", None)
+    if isinstance(images, Mapping):
+        out.update({_prime(c): e for c, e in images.items()})
+    elif isinstance(images, tuple) and isinstance(couplings, tuple) and len(images) == len(couplings):
+        out.update({_prime(c): e for c, e in zip(couplings, images)})
+    if out:
+        constant, image = getattr(obj, "constant", None), getattr(obj, "constant_image", None)
+        if isinstance(constant, sp.Symbol) and isinstance(image, sp.Basic):
+            out[_prime(constant)] = image
+        return out
+    if hasattr(obj, "cumulants") and isinstance(getattr(obj, "expr", None), sp.Basic):
+        return {"log<exp(-X)>": obj.expr}
+    if hasattr(obj, "orders") and hasattr(obj, "subsets") and hasattr(obj, "total"):
+        return {f"c[{' '.join(map(str, key))}]": obj.total(*key) for key in obj.subsets()}
+    return None
+
+
+_LHS = re.compile(r"^\s*\$?\s*(\\?[A-Za-z][A-Za-z0-9_]*)\s*(?:'|\^\{\s*\\prime\s*\}|\^\\prime)\s*=(?!=)")
+
+
+def _select_result(claim: Any, derived: Any, results: dict, result: str | None) -> tuple[Any, Any]:
+    """(claim without its left side, the named result it is compared with)."""
+    name = result
+    if name is None and isinstance(claim, str):
+        m = _LHS.match(claim)
+        if m:
+            name = m.group(1).lstrip("\\") + "'"
+            claim = claim[m.end():]
+    if name is None:
+        if len(results) == 1:
+            return claim, next(iter(results.values()))
+        raise VerifyError(f"this {type(derived).__name__} holds several results ({', '.join(results)}); name one "
+                          f"with result=..., or write the claim as \"{next(iter(results))} = ...\"")
+    for key in (str(name), _prime(name)):
+        if key in results:
+            return claim, results[key]
+    raise VerifyError(f"no result {name!r} in this {type(derived).__name__}; its results: {', '.join(results)}")
+
+
 def _shape_of(x: Any) -> tuple | None:
     if isinstance(x, (MatrixExpr, sp.MatrixBase)):
         return tuple(x.shape)
@@ -1144,6 +1262,7 @@ def verify(
     digits: int = 50,
     symbolic_budget: float | None = 10.0,
     numeric_budget: float | None = 60.0,
+    result: str | None = None,
 ) -> Verdict:
     """Decide whether ``claim`` equals ``derived``.
 
@@ -1157,6 +1276,10 @@ def verify(
         The reference: an :class:`~symrg.model.EnergyModel` (its energy, with its
         states, intermediates and conditions), or a sympy scalar, explicit matrix or
         matrix expression.  A string is parsed with an open namespace (any names).
+        A recursion map, chain decimation, lattice cumulant RG result, cumulant
+        expansion or cumulant series holds several results (see
+        :func:`named_results`): the claim is compared with the one named by ``result``
+        or by its left side (``"K' = ..."``), and may use every coupling symbol.
     model
         A model giving the meaning of the symbols when ``derived`` is a bare
         expression (unit supports, intermediates, conditions).
@@ -1187,6 +1310,8 @@ def verify(
         comparison (each runs in a child process that is ended when its budget is
         spent; ``None``: no limit).  A spent symbolic budget leaves the decision to the
         numeric test; a spent numeric budget gives ``"undecided"`` naming the budget.
+    result
+        Which result of a map or series to compare with (``"K'"`` or ``"K"``).
 
     Returns
     -------
@@ -1230,7 +1355,21 @@ def verify(
         model = model if model is not None else derived
     if model is not None and model is not derived:
         ctx.add_model(model)
-    ns = Namespace(strict=True)
+    results = named_results(derived)
+    if results is not None:
+        # a map, decimation or series: its named results; every coupling symbol is a known name
+        claim, picked = _select_result(claim, derived, results, result)
+        ns = Namespace(strict=True)
+        for e in results.values():
+            ns.add_expression(e)
+        for c in getattr(derived, "couplings", ()) or ():
+            if isinstance(c, sp.Symbol):
+                ns.add(c)
+        derived = picked
+    else:
+        if result is not None:
+            raise VerifyError(f"result={result!r}: a {type(derived).__name__} holds a single result")
+        ns = Namespace(strict=True)
     for src in (derived, model):
         if src is not None:
             ns.add_expression(src)
@@ -1367,13 +1506,20 @@ def _hp_compare(claim: Any, derived: Any, sampler: _Sampler, leaves: dict, sizes
     return bool(rel > tol), float(rel), c, d, digits + 30
 
 
+def _mp_difference_text(c: Any, d: Any) -> str:
+    if isinstance(c, mpmath.matrix) or isinstance(d, mpmath.matrix):
+        diff, _ = _mp_difference(c, d)
+        return f"a matrix with largest entry {mpmath.nstr(diff, 6)} in absolute value"
+    return _mp_text(mpmath.mpc(c) - mpmath.mpc(d))
+
+
 def _mp_text(x: Any) -> str:
     if isinstance(x, mpmath.matrix):
         return "(matrix)" if x.rows * x.cols > 1 else _mp_text(x[0, 0])
     x = mpmath.mpc(x)
     if abs(x.imag) <= abs(x.real) * mpmath.mpf(10) ** (-mpmath.mp.dps // 2):
-        return mpmath.nstr(x.real, 30)
-    return mpmath.nstr(x, 30)
+        return mpmath.nstr(x.real, 8)
+    return mpmath.nstr(x, 8)
 
 
 def _compare(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, rtol: float, atol: float,
@@ -1408,10 +1554,10 @@ def _compare(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, 
                 if isinstance(e, _Undefined) and str(e).startswith("cannot evaluate") and "matri" not in str(e):
                     return Verdict("undecided", "", f"the claim cannot be evaluated numerically: {e}")
                 if undefined is None:
-                    undefined = Counterexample(report, None, d.real, float("inf"), f"the claim is undefined here: {e}")
+                    undefined = Counterexample(report, None, _plain(d), float("inf"), f"the claim is undefined here: {e}")
                 continue
             if c.shape != d.shape:
-                ce = Counterexample(report, _real_if_close(c), d.real, float("inf"),
+                ce = Counterexample(report, _plain(c), _plain(d), float("inf"),
                                     f"the claim has shape {c.shape}, the derived result {d.shape}")
                 return Verdict("not equal", "numeric", "the two sides have different shapes", ce, compared, None)
             diff = float(np.max(np.abs(c - d), initial=0.0))
@@ -1420,7 +1566,7 @@ def _compare(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, 
                 # confirm at high precision: double precision may have lost the digits
                 hp = _hp_compare(claim, derived, sampler, leaves, szs, digits)
                 if hp is None or hp[0]:
-                    ce = Counterexample(report, _real_if_close(c), d.real, diff if np.isfinite(diff) else float("inf"))
+                    ce = Counterexample(report, _plain(c), _plain(d), diff if np.isfinite(diff) else float("inf"))
                     return Verdict(
                         "not equal", "numeric",
                         f"the two sides differ at a random point inside the valid region (point {k + 1} of {n_points})",
@@ -1448,8 +1594,8 @@ def _compare(claim: Any, derived: Any, ctx: _Context, n_points: int, seed: int, 
         differs, rel, c, d, dps = hp
         if differs:
             with mpmath.workdps(dps):
-                note = f"at {dps} digits: claimed {_mp_text(c)}, derived {_mp_text(d)}"
-                ce = Counterexample(report, _real_if_close(_mp_to_np(c)), _real_if_close(_mp_to_np(d)), rel, note)
+                note = f"at {dps} digits, claimed - derived = {_mp_difference_text(c, d)}"
+                ce = Counterexample(report, _plain(_mp_to_np(c)), _plain(_mp_to_np(d)), rel, note)
             return Verdict(
                 "not equal", "numeric",
                 f"the two sides agree in double precision but differ at {digits} significant digits at a random "
