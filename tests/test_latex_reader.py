@@ -210,3 +210,38 @@ def test_log_of_a_number_times_a_function_reads_as_papers_mean_it():
     assert read_latex(r"\ln 2\cosh x") == sp.log(2 * sp.cosh(x))
     assert read_latex(r"\tanh K \tanh h") == sp.tanh(K) * sp.tanh(h)
     assert read_equations(r"\mathsf{T} = 1")[0].name == "T"
+
+
+def _new_hostile(canary: Path) -> list[str]:
+    c = str(canary)
+    return [
+        rf"K' = \frac14 \input{{{c}}}",
+        rf"\begin{{equation}} K' = 2K \label{{eq:\input{{{c}}}}} \end{{equation}}",
+        rf"x % a comment \immediate\write18{{touch {c}}}",
+        r"$\catcode`\^=7 x$",
+        rf"\begin{{align}} K' &= 2K \\ h' &= \def\x{{open('{c}', 'w')}} \end{{align}}",
+        r"\begin{pmatrix} \csname x\endcsname & 1 \end{pmatrix}",
+        r"\operatorname{__import__}(os)",
+        r"\mathrm{eval}(x)",
+        rf"\cosh^{{\include{{{c}}}}} h",
+        rf"\sqrt[\input{{{c}}}]{{x}}",
+        r"K^{\prime} = \let\a\b 1",
+        rf"\begin{{verbatim}} open('{c}', 'w') \end{{verbatim}}",
+        f"K' = open('{c}', 'w')",
+        f"K' = 2K + __import__('os').system('touch {c}')",
+        f"2K' + exec('open({c!r})')",
+        "K'' + \u03b1.__class__",
+    ]
+
+
+def test_new_constructs_keep_hostile_input_out(tmp_path):
+    canary = tmp_path / "CANARY"
+    strings = _new_hostile(canary)
+    open_ns = Namespace.from_model(seed_dbm(2, 2, 1), strict=False)
+    for s in strings:
+        for syntax in ("auto", "latex", "sympy"):
+            with pytest.raises(ClaimError):
+                parse_claim(s, open_ns, syntax=syntax)
+        with pytest.raises(ClaimError):
+            read_equations(s, Namespace())
+    assert not canary.exists()

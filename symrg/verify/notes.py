@@ -42,7 +42,7 @@ from symrg.verify.latex_reader import name_key, read_equations, read_latex
 from symrg.verify.parsing import Namespace
 from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
 
-__all__ = ["NoteCheck", "NotesReport", "check_notes", "diagnosis_of", "find_math", "verify_latex"]
+__all__ = ["NoteCheck", "NotesReport", "check_notes", "diagnosis_of", "find_math", "overall_status", "verify_latex"]
 
 _ENVS = r"(?:equation|align|gather|multline|eqnarray|flalign|displaymath)\*?"
 _MATH = re.compile(
@@ -126,6 +126,8 @@ class NotesReport:
                     detail = c.diagnosis.text() + "\n" + detail
                 lines.append("")
                 lines.append(f"{c.result} (line {c.line}): " + detail.replace("\n", "\n    "))
+        if not self.checks:
+            lines.append("(no equation of the note names a result)")
         if self.unchecked:
             lines.append("")
             lines.append("unchecked (no equation in the note): " + ", ".join(self.unchecked))
@@ -137,6 +139,22 @@ class NotesReport:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def overall_status(report: NotesReport) -> str:
+    """One status for a whole note, the most serious first.
+
+    ``"not equal"`` if any equation disagrees with its result, else ``"bad input"`` if an
+    equation naming a result could not be read (or none names a result), else
+    ``"undecided"``, ``"consistent"``, ``"equal"``.
+    """
+    found = {c.status for c in report.checks}
+    if not found:
+        return "bad input"
+    for status in ("not equal", "bad input", "undecided", "consistent"):
+        if status in found:
+            return status
+    return "equal"
 
 
 def _base(name: str) -> str:
