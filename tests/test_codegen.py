@@ -19,8 +19,8 @@ import pytest
 import sympy as sp
 
 import symrg
-from symrg.errors import ConditionError, ModelError
 from symrg.engine.marginalization import marginalize
+from symrg.errors import ConditionError, ModelError
 from symrg.model.energy import dbm, energy_model, rbm, seed_dbm
 from symrg.output import codegen
 from symrg.output.export import export_energy, export_recursion, write_module

@@ -1033,7 +1033,7 @@ def _positive_factors(arg: sp.Expr) -> list | None:
             out.append(("exp", base.args[0], k))
         elif isinstance(base, sp.Pow) and base.base is sp.E:
             out.append(("exp", base.exp, k))
-        elif _exp_terms(base) is not None and len(_exp_terms(base)) >= 2:
+        elif len(_exp_terms(base) or ()) >= 2:
             out.append(("lse", base, k))
         else:
             return None
