@@ -14,7 +14,7 @@ budget                 default     what it bounds
 =====================  ==========  ========================================================
 ``max_nodes``          1_000_000   distinct nodes of one expression (or one saved file)
 ``max_tree_size``      5_000_000   nodes of the *expanded* tree (what ``str()`` would visit)
-``max_depth``          400         nesting depth of an expression
+``max_depth``          200         nesting depth of an expression
 ``max_int_bits``       200_000     bits of an integer, numerator or denominator (~60,000 digits)
 ``max_number_bits``    200_000     estimated bits of a number a node would *evaluate* to
                                    (``b**e``: ``|e| * bits(b)``, also when ``|b| < 1`` and
@@ -22,7 +22,7 @@ budget                 default     what it bounds
 ``max_exponent``       1_000_000   ``|e|`` of an integer power of a symbolic base
 ``max_float_prec``     20_000      binary precision of a Float (~6,000 digits)
 ``max_function_args``  64          arguments of one function or logic node (``Max``, ``And``)
-``max_layer_size``     10_000      units of one explicit layer
+``max_layer_size``     10_000      units of one explicit layer; an integer dimension of a matrix symbol
 ``max_matrix_entries`` 1_000_000   entries of one explicit matrix
 =====================  ==========  ========================================================
 
@@ -67,6 +67,7 @@ __all__ = [
     "limits",
     "set_defaults",
     "check_expression",
+    "Meter",
     "check_layer_size",
     "check_matrix_shape",
     "check_int",
@@ -81,7 +82,7 @@ class Budgets:
 
     max_nodes: int = 1_000_000
     max_tree_size: int = 5_000_000
-    max_depth: int = 400
+    max_depth: int = 200
     max_int_bits: int = 200_000
     max_number_bits: int = 200_000
     max_exponent: int = 1_000_000
@@ -100,7 +101,7 @@ def current() -> Budgets:
     """The budgets in force here (those of the innermost :func:`limits` block, else the defaults).
 
     >>> current().max_depth
-    400
+    200
     """
     b = _override.get()
     return _DEFAULTS if b is None else b
@@ -219,17 +220,21 @@ _FUNCTION_LIKE = (
     sp.functions.elementary.miscellaneous.MinMaxBase,
     sp.logic.boolalg.BooleanFunction,
 )
+#: matrix expressions whose integer dimensions are read from their arguments
+_SIZED = (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.OneMatrix)
 
 
-def _number_bits(e: Any, bits: dict[int, float]) -> float | None:
-    """Estimated bits of the exact number node ``e`` evaluates to (None: not a growing number)."""
+def _number_bits(e: Any, args: list[float | None]) -> float | None:
+    """Estimated bits of the exact number node ``e`` evaluates to (None: not a growing number).
+
+    ``args`` are the estimates of ``e.args`` (None where an argument is not such a number).
+    """
     if isinstance(e, sp.Integer):
         return math.log2(abs(e.p)) if e.p else 0.0
     if isinstance(e, sp.Rational):
         return math.log2(abs(e.p)) + math.log2(e.q)
-    args = [bits.get(id(a)) for a in e.args]
     if isinstance(e, sp.Pow):
-        base, ex = e.args
+        ex = e.args[1]
         bb, be = args
         if bb is None or be is None:
             return None
@@ -242,15 +247,17 @@ def _number_bits(e: Any, bits: dict[int, float]) -> float | None:
                 return math.inf
         # an unevaluated numeric exponent (a tower such as 10**(10**4000)): |e| <= 2**bits(e)
         return bb * 2.0**be if be < 1000 else math.inf
-    if isinstance(e, sp.Mul) and all(a is not None for a in args):
-        return float(sum(args))
-    if isinstance(e, sp.Add) and all(a is not None for a in args):
-        return float(max(args) + len(args))
-    if isinstance(e, (sp.factorial, sp.gamma)) and isinstance(e.args[0], sp.Rational):
-        n = abs(float(e.args[0]))
+    if isinstance(e, sp.Mul) and args and all(a is not None for a in args):
+        return float(sum(args))  # type: ignore[arg-type]
+    if isinstance(e, sp.Add) and args and all(a is not None for a in args):
+        return float(max(args) + len(args))  # type: ignore[type-var,operator]
+    if isinstance(e, (sp.factorial, sp.gamma, sp.binomial)) and args[0] is not None:
+        # the argument n is at most 2**bits(n); n! has about n log2 n bits, binomial(n, k) at most n
+        n = (abs(float(e.args[0])) if isinstance(e.args[0], sp.Rational) else 2.0 ** args[0]) if args[0] < 1000 else math.inf
+        if isinstance(e, sp.binomial):
+            k = e.args[1]
+            return min(n, abs(float(k)) * math.log2(max(n, 2.0))) if isinstance(k, sp.Rational) and k.q == 1 and abs(k.p) < 2**60 else n
         return n * math.log2(n) if n > 2 else 1.0
-    if isinstance(e, sp.binomial) and isinstance(e.args[0], sp.Rational):
-        return abs(float(e.args[0]))
     return None
 
 
@@ -287,8 +294,80 @@ def _children(e: Any) -> tuple:
     return ()
 
 
+class Meter:
+    """Incremental budget checks over a graph of sympy nodes, children before parents.
+
+    :func:`check_expression` feeds it an expression's nodes; the loader
+    (:mod:`symrg.output.serialize`) feeds it each node of a saved table as soon as it is
+    built, keyed by the node's index, so a hostile file is refused before the next node
+    is read.  ``add(key, node, child_keys)`` raises :class:`~symrg.errors.BudgetError`
+    when the node breaks a budget.
+
+    >>> import sympy as sp
+    >>> m = Meter("a table")
+    >>> m.add(0, sp.Integer(10), [])
+    >>> m.add(1, sp.Integer(10**8), [])
+    >>> m.add(2, sp.Pow(10, 10**8, evaluate=False), [0, 1])
+    Traceback (most recent call last):
+    ...
+    symrg.errors.BudgetError: a table: the power 10**100000000 would have about 332192809 bits (budget max_number_bits = 200000)
+    """
+
+    def __init__(self, what: str = "an expression") -> None:
+        self.what = what
+        self.budgets = current()
+        self.count = 0
+        self.size: dict[Any, int] = {}
+        self.depth: dict[Any, int] = {}
+        self.bits: dict[Any, float] = {}
+
+    def arity(self, e_type: type, n_args: int) -> None:
+        """Refuse a function-like node with too many arguments (call before building it)."""
+        b = self.budgets
+        if issubclass(e_type, _FUNCTION_LIKE) and n_args > b.max_function_args:
+            raise BudgetError(f"{self.what}: {e_type.__name__} has {n_args} arguments (budget max_function_args = {b.max_function_args})")
+
+    def add(self, key: Any, e: Any, kids: list) -> None:
+        """Account for node ``e`` whose arguments were added under the keys ``kids``."""
+        b, what = self.budgets, self.what
+        self.count += 1
+        if self.count > b.max_nodes:
+            raise BudgetError(f"{what}: more than {b.max_nodes} distinct nodes (budget max_nodes)")
+        self.arity(type(e), len(kids))
+        if not kids:
+            _leaf_check(e, b, what)
+        if isinstance(e, sp.MatrixBase):
+            check_matrix_shape(e.rows, e.cols, what)
+        cap = b.max_tree_size + 1
+        size = min(cap, 1 + sum(self.size[k] for k in kids))
+        depth = 1 + max((self.depth[k] for k in kids), default=0)
+        self.size[key], self.depth[key] = size, depth
+        if depth > b.max_depth:
+            raise BudgetError(f"{what}: nesting depth {depth} exceeds the budget max_depth = {b.max_depth}")
+        if size >= cap:
+            raise BudgetError(f"{what}: the expanded expression has more than {b.max_tree_size} nodes (budget max_tree_size)")
+        if not isinstance(e, sp.Basic):
+            return
+        nb = _number_bits(e, [self.bits.get(k) for k in kids])
+        if nb is not None:
+            if nb > b.max_number_bits:
+                shown = "more than 2**1000" if not math.isfinite(nb) else str(int(nb)) if nb < 1e15 else f"{nb:.3g}"
+                raise BudgetError(
+                    f"{what}: the {'power ' if isinstance(e, sp.Pow) else ''}{_short(e)} would have about "
+                    f"{shown} bits (budget max_number_bits = {b.max_number_bits})"
+                )
+            self.bits[key] = nb
+        if isinstance(e, (sp.Pow, sp.MatPow)) and len(e.args) == 2 and isinstance(e.args[1], sp.Integer):
+            if abs(e.args[1].p) > b.max_exponent:
+                raise BudgetError(f"{what}: the exponent {e.args[1]} exceeds the budget max_exponent = {b.max_exponent}")
+        if isinstance(e, _SIZED):
+            for d in e.args[-2:] if isinstance(e, sp.MatrixSymbol) else e.args:
+                if isinstance(d, sp.Integer) and d > b.max_layer_size:
+                    raise BudgetError(f"{what}: the {type(e).__name__} dimension {d} exceeds the budget max_layer_size = {b.max_layer_size}")
+
+
 def check_expression(expr: Any, what: str = "an expression") -> None:
-    """Refuse ``expr`` (a sympy object, matrix, or nested tuple/list of them) if it exceeds a budget.
+    """Refuse ``expr`` (a sympy object, matrix, or list / tuple of them) if it exceeds a budget.
 
     The walk visits each distinct node object once (an explicit stack, no recursion),
     so it costs time proportional to the stored graph even when the expanded tree is
@@ -304,67 +383,36 @@ def check_expression(expr: Any, what: str = "an expression") -> None:
     Traceback (most recent call last):
     ...
     symrg.errors.BudgetError: a loaded file: the expanded expression has more than 5000000 nodes (budget max_tree_size)
-    >>> check_expression(sp.Max(*sp.symbols("y:300")), "a claim")
+    >>> check_expression(sp.Max(*sp.symbols("y:300"), evaluate=False), "a claim")
     Traceback (most recent call last):
     ...
     symrg.errors.BudgetError: a claim: Max has 300 arguments (budget max_function_args = 64)
     """
-    b = current()
     if isinstance(expr, (list, tuple)) and not isinstance(expr, sp.Basic):
-        expr = sp.Tuple(*[x for x in expr if x is not None]) if all(isinstance(x, (sp.Basic, type(None))) for x in expr) else expr
-        if isinstance(expr, (list, tuple)):
-            for x in expr:
-                check_expression(x, what)
-            return
+        for x in expr:
+            check_expression(x, what)
+        return
     if isinstance(expr, (int, float)) and not isinstance(expr, bool):
         expr = sp.sympify(expr)  # a Python number: sympify of a number evaluates nothing
     if not isinstance(expr, (sp.Basic, sp.MatrixBase)):
         return
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    bits: dict[int, float] = {}
+    meter = Meter(what)
     keep: list = []  # holds the visited objects so their ids stay valid during the walk
     stack: list[tuple[Any, bool]] = [(expr, False)]
-    cap = b.max_tree_size + 1
+    entered: set[int] = set()
     while stack:
         e, done = stack.pop()
         k = id(e)
         if done:
-            kids = _children(e)
-            size[k] = min(cap, 1 + sum(size[id(a)] for a in kids))
-            depth[k] = 1 + max((depth[id(a)] for a in kids), default=0)
-            if depth[k] > b.max_depth:
-                raise BudgetError(f"{what}: nesting depth {depth[k]} exceeds the budget max_depth = {b.max_depth}")
-            if size[k] >= cap:
-                raise BudgetError(f"{what}: the expanded expression has more than {b.max_tree_size} nodes (budget max_tree_size)")
-            nb = _number_bits(e, bits) if isinstance(e, sp.Basic) else None
-            if nb is not None:
-                if nb > b.max_number_bits:
-                    raise BudgetError(
-                        f"{what}: the {'power ' if isinstance(e, sp.Pow) else ''}{_short(e)} would have about "
-                        f"{int(nb) if math.isfinite(nb) else 'more than 2**1000'} bits (budget max_number_bits = {b.max_number_bits})"
-                    )
-                bits[k] = nb
-            if isinstance(e, sp.Pow) and isinstance(e.args[1], sp.Integer) and abs(e.args[1].p) > b.max_exponent:
-                raise BudgetError(f"{what}: the exponent {e.args[1]} exceeds the budget max_exponent = {b.max_exponent}")
+            meter.add(k, e, [id(a) for a in _children(e)])
             continue
-        if k in size:
+        if k in entered:
             continue
-        if len(keep) >= b.max_nodes:
-            raise BudgetError(f"{what}: more than {b.max_nodes} distinct nodes (budget max_nodes)")
+        entered.add(k)
         keep.append(e)
-        size[k] = 0  # marks "being visited"; a proper value is set on the way back
-        if isinstance(e, sp.Basic) and not e.args:
-            _leaf_check(e, b, what)
-            size[k], depth[k] = 1, 1
-            nb = _number_bits(e, bits)
-            if nb is not None:
-                bits[k] = nb
-            continue
         kids = _children(e)
+        meter.arity(type(e), len(kids))
         if isinstance(e, sp.MatrixBase):
             check_matrix_shape(e.rows, e.cols, what)
-        elif isinstance(e, _FUNCTION_LIKE) and len(kids) > b.max_function_args:
-            raise BudgetError(f"{what}: {type(e).__name__} has {len(kids)} arguments (budget max_function_args = {b.max_function_args})")
         stack.append((e, True))
-        stack.extend((a, False) for a in kids if id(a) not in size)
+        stack.extend((a, False) for a in kids if id(a) not in entered)
