@@ -7,7 +7,10 @@ draws an RG flow diagram.
 
 ``symrg verify FILE --result NAME --claim CLAIM`` checks a claim (sympy syntax or LaTeX,
 parsed safely) against a named result of a derivation (the built-in seed derivation when
-FILE is omitted); ``symrg verify --lhs A --rhs B`` compares two expressions.
+FILE is omitted); ``symrg verify --lhs A --rhs B`` compares two expressions;
+``symrg verify FILE NOTES.tex`` (or ``--notes NOTES.md``) checks every equation of a note
+whose left side names a result (``K' = ...``) and prints a table of verdicts (exit status
+of the most serious one, see :func:`symrg.verify.notes.overall_status`).
 
 ``symrg export FILE --result NAME --output h.py`` writes a standalone numpy module of a
 named result (default: the seed model's ``H(v)``).
@@ -144,6 +147,19 @@ def _verify(args: argparse.Namespace) -> int:
     from symrg.verify.verdict import verify, verify_result
 
     opts = dict(seed=args.seed, n_points=args.points, syntax=args.syntax)
+    notes = args.notes or args.note
+    if notes is not None:
+        # a whole note: every equation whose left side names a result of the derivation
+        from symrg.verify.notes import check_notes, overall_status
+
+        if args.lhs or args.rhs or args.claim or args.claim_file or args.result:
+            raise CLIError("check a note with FILE NOTES (or --notes NOTES) alone, without --claim/--result/--lhs")
+        path = Path(notes)
+        if not path.is_file():
+            raise CLIError(f"no such note: {path}")
+        report = check_notes(path, _document(args.file), seed=args.seed, n_points=args.points)
+        print(report.table())
+        return EXIT[overall_status(report)]
     if args.lhs is not None or args.rhs is not None:
         if args.lhs is None or args.rhs is None or args.file or args.result or args.claim or args.claim_file:
             raise CLIError("compare two expressions with --lhs and --rhs (and nothing else), "
@@ -206,6 +222,9 @@ def _add_verify_export(sub) -> None:
                     "precision and 50 digits, several sizes) without one is 'consistent'. " + _STATUS_HELP,
     )
     v.add_argument("file", nargs="?", help="a derivation script defining derivation(); omit for the built-in default")
+    v.add_argument("note", nargs="?", help="a note (.tex or .md): check every equation whose left side names a result "
+                                           "(K' = ...), print a table of verdicts")
+    v.add_argument("--notes", help="the note to check (same as the second positional argument)")
     v.add_argument("--result", "-r", help="name of the result in the derivation (default for the built-in: H(v))")
     v.add_argument("--claim", "-c", help="the claimed expression")
     v.add_argument("--claim-file", help="read the claim from this file")
