@@ -128,10 +128,20 @@ _INVERSE = {"sinh": "arsinh", "cosh": "arcosh", "tanh": "artanh", "arsinh": "sin
 _COMMAND_FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "sinh", "cosh", "tanh", "coth", "det", "arcsinh",
                       "arccosh", "arctanh", "sech", "csch"}
 
-_GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"]
+_GREEK = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi",
+    "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi",
+    "Psi", "Omega",
+]
 _UNICODE_GREEK = dict(zip(
     "αβγδεϵζηθϑικλμνξρϱσςτυφϕχψωΓΔΘΛΞΣΥΦΨΩ",
-    ["alpha", "beta", "gamma", "delta", "varepsilon", "epsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "varphi", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"],
+    [
+        "alpha", "beta", "gamma", "delta", "varepsilon", "epsilon", "zeta", "eta", "theta", "vartheta",
+        "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon",
+        "varphi", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma",
+        "Upsilon", "Phi", "Psi", "Omega",
+    ],
 ))
 _UNICODE_OPS = {"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u2219": "*"}
 _SPACING = {"quad", "qquad", "displaystyle", "textstyle", "scriptstyle", "enspace", "thinspace", "medspace",
@@ -322,6 +332,7 @@ def name_key(name: str) -> str:
     """
     s = name.replace("\u2032", "'").replace("\u2033", "''")
     s = re.sub(r"\^\{?((?:\\prime\s*)+)\}?", lambda m: "'" * m.group(1).count("prime"), s)
+    s = re.sub(r"\^\{?\s*\\(?:top|intercal)\s*\}?|\^\{?\s*\\math(?:sf|rm)\{T\}\s*\}?", "^T", s)
     s = _KEY_DROP.sub("", s)
     for ch, g in _UNICODE_GREEK.items():
         s = s.replace(ch, g)
@@ -877,6 +888,8 @@ class LatexEquation:
         The source text of each right-hand side.
     position : int
         Where the equation starts in the source.
+    lhs_text : str
+        The source text of the left side ("" when there is no '=').
     """
 
     name: str | None
@@ -884,6 +897,7 @@ class LatexEquation:
     sides: tuple
     texts: tuple
     position: int
+    lhs_text: str = ""
 
 
 def _rows(toks: list[_Tok]) -> list[list[_Tok]]:
@@ -1025,10 +1039,13 @@ def _lhs_name(toks: list[_Tok]) -> str | None:
     return name_key(out)
 
 
-def read_equations(text: str, namespace: Namespace | Mapping | None = None) -> list[LatexEquation]:
+def read_equations(text: str, namespace: Namespace | Mapping | None = None, read: bool = True) -> list[LatexEquation]:
     r"""Every equation of a LaTeX formula (rows of ``align``, chains ``a = b = c``).
 
-    A row that begins with ``=`` (``&= ...``) continues the previous equation.
+    A row that begins with ``=`` (``&= ...``) continues the previous equation.  With
+    ``read=False`` only the structure is returned (names and texts; ``sides == ()`` and
+    ``lhs`` None): the sides can then be read with the names of the result they are
+    compared with.
 
     >>> [(e.name, e.sides) for e in read_equations(r"\begin{align} K' &= \tfrac12\ln\cosh 2K \\ &= \ln\sqrt{\cosh 2K}, \\ h' &= 0 . \end{align}")]
     [("K'", (log(cosh(2*K))/2, log(sqrt(cosh(2*K))))), ("h'", (0,))]
@@ -1037,6 +1054,10 @@ def read_equations(text: str, namespace: Namespace | Mapping | None = None) -> l
     ns = _namespace(namespace)
     toks = _tokenize(source)
     out: list[LatexEquation] = []
+
+    def side(p: list[_Tok], row: list[_Tok]) -> tuple:
+        return (_read_side(p, ns, source, row),) if read else ()
+
     for row in _rows(toks):
         row = _strip_punctuation(row)
         if not row:
@@ -1048,22 +1069,23 @@ def read_equations(text: str, namespace: Namespace | Mapping | None = None) -> l
             if not out:
                 raise claim_error("nothing on the left of '='", source, row[0].pos)
             prev = out.pop()
-            sides, texts = list(prev.sides), list(prev.texts)
+            sides, texts = prev.sides, prev.texts
             for p in parts[1:]:
-                sides.append(_read_side(p, ns, source, row))
-                texts.append(_span(p, source))
-            out.append(LatexEquation(prev.name, prev.lhs, tuple(sides), tuple(texts), prev.position))
+                sides += side(p, row)
+                texts += (_span(p, source),)
+            out.append(LatexEquation(prev.name, prev.lhs, sides, texts, prev.position, prev.lhs_text))
             continue
         if len(parts) == 1:
-            out.append(LatexEquation(None, None, (_read_side(parts[0], ns, source, row),), (_span(parts[0], source),), row[0].pos))
+            out.append(LatexEquation(None, None, side(parts[0], row), (_span(parts[0], source),), row[0].pos))
             continue
         for p in parts[1:]:
             if not p:
                 raise claim_error("nothing on the right of '='", source, row[-1].end)
         name = _lhs_name(parts[0])
-        lhs = None if name is not None else _read_side(parts[0], ns, source, row)
-        sides = tuple(_read_side(p, ns, source, row) for p in parts[1:])
-        out.append(LatexEquation(name, lhs, sides, tuple(_span(p, source) for p in parts[1:]), row[0].pos))
+        lhs = _read_side(parts[0], ns, source, row) if name is None and read else None
+        sides = tuple(x for p in parts[1:] for x in side(p, row))
+        out.append(LatexEquation(name, lhs, sides, tuple(_span(p, source) for p in parts[1:]), row[0].pos,
+                                 _span(parts[0], source)))
     if not out:
         raise ClaimError("the claim is empty")
     return out

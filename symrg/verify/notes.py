@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ClaimError, SymrgError
 from symrg.verify.diagnosis import Diagnosis, diagnose
@@ -237,7 +238,7 @@ def check_notes(note: str | Path, results: Any, markdown: bool | None = None, **
     mentioned: set[str] = set()
     for block, start in find_math(note, markdown):
         try:
-            eqs = read_equations(block, Namespace())
+            eqs = read_equations(block, read=False)  # the structure; sides are read per result
         except ClaimError as e:
             guess = re.match(r"\s*(?:\\begin\{\w+\*?\}\s*)?([^=&]{1,40}?)\s*&?=", block)
             key = name_key(guess.group(1)) if guess else None
@@ -251,15 +252,14 @@ def check_notes(note: str | Path, results: Any, markdown: bool | None = None, **
             continue
         for eq in eqs:
             line = _line(note, start + eq.position)
-            if eq.name is not None:
-                cands = by_base.get(eq.name, [])
-                if not cands:
-                    unmatched.append(eq.name)
-                    continue
+            key = eq.name if eq.name is not None else name_key(eq.lhs_text) if eq.lhs_text else None
+            if key is not None and key in by_base:
                 for text in eq.texts:
-                    checks.append(_check_named(results, cands, text, line, mentioned, verify_kwargs))
-            elif eq.lhs is not None:
-                row = _lhs_check(results, by_base, eq, block, line, mentioned, verify_kwargs)
+                    checks.append(_check_named(results, by_base[key], text, line, mentioned, verify_kwargs))
+            elif eq.name is not None:
+                unmatched.append(eq.name)
+            elif eq.lhs_text:
+                row = _lhs_check(results, by_base, eq, line, mentioned, verify_kwargs)
                 if row is not None:
                     checks.append(row)
     unchecked = tuple(n for n in names if n not in mentioned)
@@ -292,11 +292,14 @@ def _check_named(results: Any, cands: list[str], text: str, line: int, mentioned
     return first
 
 
-def _lhs_check(results: Any, by_base: dict, eq: Any, block: str, line: int, mentioned: set,
-               kwargs: dict) -> NoteCheck | None:
-    r"""``\tanh K' = \tanh^2 K``: the left side is an expression of one result."""
-    syms = [s for s in getattr(eq.lhs, "free_symbols", set()) if name_key(s.name) in by_base]
-    if len(syms) != 1:
+def _lhs_check(results: Any, by_base: dict, eq: Any, line: int, mentioned: set, kwargs: dict) -> NoteCheck | None:
+    r"""``\tanh K' = \tanh^2 K``: the left side is a scalar expression of one scalar result."""
+    try:
+        lhs = read_latex(eq.lhs_text, Namespace())
+    except ClaimError:
+        return None
+    syms = [s for s in getattr(lhs, "free_symbols", set()) if isinstance(s, sp.Symbol) and name_key(s.name) in by_base]
+    if len(syms) != 1 or _is_matrix(lhs):
         return None
     sym = syms[0]
     name = by_base[name_key(sym.name)][0]
@@ -304,24 +307,22 @@ def _lhs_check(results: Any, by_base: dict, eq: Any, block: str, line: int, ment
         derived = _derived(results, name)
     except SymrgError as e:
         return NoteCheck(name, eq.texts[0], line, "undecided", None, str(e))
-    if not isinstance(derived, sp.Expr):
+    if not isinstance(derived, sp.Expr) or _is_matrix(derived):
         return None
+    mentioned.add(name)
     ns = Namespace.from_expressions([derived], strict=False)
     try:
-        again = read_equations(block, ns)
+        lhs = read_latex(eq.lhs_text, ns)
+        rhs = read_latex(eq.texts[0], ns)
+        primed = next(s for s in lhs.free_symbols if getattr(s, "name", None) == sym.name)
+        v = verify(rhs, lhs.xreplace({primed: derived}), **kwargs)
     except ClaimError as e:
         return NoteCheck(name, eq.texts[0], line, "bad input", None, str(e))
-    match = next((a for a in again if a.position == eq.position), None)
-    if match is None or match.lhs is None:
-        return None
-    primed = next((s for s in match.lhs.free_symbols if s.name == sym.name), None)
-    lhs_value = match.lhs.xreplace({primed: derived}) if primed is not None else match.lhs
-    mentioned.add(name)
-    try:
-        v = verify(match.sides[0], lhs_value, **kwargs)
-    except ClaimError as e:
-        return NoteCheck(name, eq.texts[0], line, "bad input", None, str(e))
-    return NoteCheck(name, f"{sym.name}: {eq.texts[0]}", line, v.status, v, diagnosis=diagnosis_of(v))
+    return NoteCheck(name, f"{eq.lhs_text} = {eq.texts[0]}", line, v.status, v, diagnosis=diagnosis_of(v))
+
+
+def _is_matrix(x: Any) -> bool:
+    return isinstance(x, (MatrixExpr, sp.MatrixBase))
 
 
 def diagnosis_of(v: Verdict) -> Diagnosis | None:
