@@ -8,6 +8,8 @@ summary (not the dataclass repr) and ``_repr_latex_`` is a math-mode string.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -92,6 +94,18 @@ def test_results_are_hashable_values(name):
     assert len({a, b}) == 1
     assert a != c
     assert len({a, b, c}) == 2
+
+
+# a coarse-graining rule holds its probability function (a closure) and a numeric energy
+# its compiled code: those results do not pickle; every other one does
+UNPICKLABLE = {"CumulantRG", "ExactRenormalization", "NumericEnergy"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - UNPICKLABLE))
+def test_results_pickle_to_equal_values(name):
+    # read-only mappings must not block pickling (multiprocessing, caches)
+    a = CASES[name][0]()
+    assert pickle.loads(pickle.dumps(a)) == a
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
 import sympy as sp
@@ -43,6 +42,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.model import budgets, services
 from symrg.model.exprs import scaled_identity_factor
+from symrg.model.frozen import FrozenDict
 from symrg.model.naming import entry_name
 from symrg.model.expressions import energy_expression
 from symrg.model.terms import (
@@ -86,7 +86,8 @@ _STR_LIMIT = 2000
 
 
 def _freeze(d: Mapping) -> Mapping:
-    return MappingProxyType(dict(d))
+    # read-only, hashable and picklable (a MappingProxyType is neither of the last two)
+    return FrozenDict(d)
 
 
 @dataclass(frozen=True, eq=False)
