@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import mpmath
 import sympy as sp
 
+from symrg.model import services
 from symrg.model.frozen import freeze
 from symrg.rg.recursion import RecursionMap
 from symrg.model.units import Discrete, unit_kind
@@ -287,11 +288,11 @@ def _is_zero(expr: sp.Expr, symbols: Sequence[sp.Symbol], seed: int = 1) -> bool
         return True
     rng = random.Random(seed)
     syms = sorted(expr.free_symbols, key=str)
-    f = sp.lambdify(syms, expr, modules="mpmath")
+    f = services.get("compile_scalars")(tuple(syms), [expr], "mpmath", checked=False)
     with mpmath.workdps(40):
         for _ in range(6):
             vals = [mpmath.mpf(rng.uniform(-1.3, 1.3)) for _ in syms]
-            if abs(f(*vals)) > mpmath.mpf(10) ** -30:
+            if abs(f(*vals)[0]) > mpmath.mpf(10) ** -30:
                 return False
     return True
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symrg.model import services
 from symrg.rg.recursion import FixedPoint, RecursionMap
 
 __all__ = ["FLOW_MODELS", "add_cli", "classify", "fixed_lines", "flow_model", "plot_flow"]
@@ -101,7 +102,12 @@ def fixed_lines(rmap: RecursionMap, ranges: Sequence[tuple[float, float]], sampl
     if rmap.dimension != 2:
         return []
     f = rmap.numeric("numpy")
-    jac = sp.lambdify(rmap.couplings, rmap.jacobian(), modules="numpy")
+    d = rmap.dimension
+    jac_flat = services.get("compile_scalars")(rmap.couplings, list(rmap.jacobian()), "numpy", checked=False)
+
+    def jac(*p: float) -> np.ndarray:
+        return np.array(jac_flat(*p), dtype=float).reshape(d, d)
+
     out = []
     for a in (0, 1):
         other = 1 - a
