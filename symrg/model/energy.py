@@ -216,13 +216,15 @@ class EnergyModel:
         sizes = ", ".join(f"{l.name}: {l.size} {l.kind.name}" for l in self.layers)
         return f"EnergyModel({sizes}; {len(self.terms)} non-polynomial terms)"
 
-    def __str__(self) -> str:
+    def text(self) -> str:
         """``E(v, h) = ...`` in plain text (the energy's pieces in structural order)."""
-        args = ", ".join(self.layer_names)
-        text = self.rhs_text()
-        if len(text) > _STR_LIMIT:  # a summary, not a dump: rhs_text() has it all
-            text = text[:_STR_LIMIT] + f" ... ({len(text)} characters in all; see .rhs_text())"
-        return f"E({args}) = {text}"
+        return f"E({', '.join(self.layer_names)}) = {self.rhs_text()}"
+
+    def __str__(self) -> str:
+        text = self.text()
+        if len(text) > _STR_LIMIT:  # a summary, not a dump: text() has it all
+            text = text[:_STR_LIMIT] + f" ... ({len(text)} characters in all; see .text())"
+        return text
 
     # -- operations ------------------------------------------------------------------
     def marginalize(self, *names: str, **kw) -> "EnergyModel":
