@@ -113,6 +113,18 @@ def derivation() -> Derivation:
         doc.figure("ising_chain_flow.png", draw,
                    r"Cobweb diagram of $u' = u^2$ ($b = 2$, $u = \tanh K$): every flow runs to the stable "
                    "fixed point $u^* = 0$ except the one that starts at the unstable $u^* = 1$.")
+
+        field_map = dec.recursion_map
+
+        def draw_field(path: Path) -> None:
+            # at finite K the only fixed points are those of the line K = 0 (every h is fixed there),
+            # which plot_flow finds and draws as a line; no isolated ones to search for
+            plot_flow(field_map, path, ranges=[(0, 1.5), (-1, 1)], fixed_points=[], steps=8,
+                      title=r"Ising chain in a field, $b = 2$")
+
+        doc.figure("ising_chain_flow_field.png", draw_field,
+                   "Flow in the $(K, h)$ plane ($b = 2$): $K = 0$ is a line of fixed points, attracting "
+                   "across the line; every flow at finite $K$ runs to it.")
     else:
         doc.text("(No flow diagram: matplotlib is not installed.)")
     return doc

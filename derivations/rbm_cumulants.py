@@ -102,7 +102,7 @@ def derivation() -> Derivation:
     doc.text(
         "Reading: every order $n$ of the expansion is an n-body coupling among visible units weighted by "
         "the $n$-th cumulant of the hidden prior (the exact mapping); the constant $-\\sum_j \\log(1 + e^{b_j})$ "
-        "keeps Z unchanged, which is what makes the marginalization an RG step."
+        "keeps $Z$ unchanged, which is what makes the marginalization an RG step."
     )
     return doc
 

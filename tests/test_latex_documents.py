@@ -196,3 +196,16 @@ def test_gallery_has_the_first_page_of_every_derivation():
         head = png.read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", head[16:24]) == (662, 936)
+
+
+def test_a_too_wide_term_breaks_inside_its_widest_parenthesis():
+    from symrg.output.document import _open_parens
+
+    term = (r"- \frac{1}{6} \left(3 W_{11}^{2} W_{21} + 3 W_{11} W_{21}^{2}\right) \left(\frac{1}{1 + e^{- b_{1}}} - "
+            r"\frac{3}{\left(1 + e^{- b_{1}}\right)^{2}} + \frac{2}{\left(1 + e^{- b_{1}}\right)^{3}}\right)")
+    pieces = _open_parens(term)
+    assert pieces[0].endswith(r"\left(\frac{1}{1 + e^{- b_{1}}}\right.")
+    assert pieces[1] == r"\left.- \frac{3}{\left(1 + e^{- b_{1}}\right)^{2}}\right."
+    assert pieces[2] == r"\left.+ \frac{2}{\left(1 + e^{- b_{1}}\right)^{3}}\right)"
+    # never inside a brace group: a fraction's numerator is not opened
+    assert _open_parens(r"\frac{\left(a + b\right)}{2}") is None

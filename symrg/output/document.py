@@ -571,6 +571,9 @@ class Derivation:
             r"\usepackage{graphicx}",
             r"\usepackage[margin=2.2cm]{geometry}",
             r"\allowdisplaybreaks",
+            # paragraphs apart, not indented: prose, displays and tables alternate closely
+            r"\setlength{\parindent}{0pt}",
+            r"\setlength{\parskip}{0.5\baselineskip}",
             r"\title{" + _tex_markup(self.title) + "}",
             r"\date{}",
             r"\begin{document}",
@@ -614,14 +617,15 @@ class Derivation:
                         r"\\[4pt] \parbox{0.9\linewidth}{\centering\small " + _tex_markup(f.caption) + "}",
                         r"\end{center}"]
         if self.checks:
-            # the check's name wraps in a paragraph column, so the table never needs shrinking
+            # the check's name wraps in a paragraph column; the box shrinks the table only if it is still too wide
             out += [r"\section*{Numeric checks}", r"\begin{center}", r"\small",
-                    r"\begin{tabular}{@{}p{0.36\linewidth}llll@{}}", r"\toprule",
+                    _FIT_WIDTH, r"\begin{tabular}{@{}p{0.36\linewidth}llll@{}}", r"\toprule",
                     r"check & computed & reference & error & tolerance \\ \midrule"]
             for c in self.checks:
                 cells = [_tex_markup(x) for x in _check_cells(c)]
+                cells[0] = r"\raggedright " + cells[0]  # a narrow column: no stretched word spaces
                 out.append(" & ".join(cells) + r" \\")
-            out += [r"\bottomrule", r"\end{tabular}", r"\end{center}"]
+            out += [r"\bottomrule", r"\end{tabular}}", r"\end{center}"]
         out.append(r"\end{document}")
         return "\n".join(out) + "\n"
 
@@ -638,11 +642,13 @@ def _latex(obj: Any) -> str:
         return obj.rhs_latex()
     if hasattr(obj, "latex") and callable(obj.latex):
         return obj.latex()
-    from symrg.output.printing import (
-        latex,  # symrg's conventions (I, \det) in every formula
-    )
+    from symrg.output.printing import latex  # symrg's conventions (I, \det) in every formula
 
-    return latex(obj)
+    tex = latex(obj)
+    if _width(tex) > LINE_CHARS:
+        # too long for a line: a long fraction prints as \frac{1}{n} (...), so it can break
+        tex = latex(obj, long_frac_ratio=2)
+    return tex
 
 
 def _lhs_latex(lhs: Any) -> str:
@@ -779,43 +785,54 @@ def _split_terms(tex: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def _open_parens(term: str) -> list[str] | None:
-    """Split a too-wide term at the top-level ``+``/``-`` inside its first brace-level ``\\left( .. \\right)``.
-
-    Only parentheses outside every brace group are opened (a line break inside a
-    ``\\frac`` argument would not compile); the pieces carry ``\\right.``/``\\left.``.
-    """
-    brace = 0
-    start = None
-    for i, ch in enumerate(term):
-        if ch == "{" and term[i - 1: i] != "\\":
-            brace += 1
-        elif ch == "}" and term[i - 1: i] != "\\":
-            brace -= 1
-        elif brace == 0 and term.startswith(r"\left(", i):
-            start = i
-            break
-    if start is None:
-        return None
-    depth, i, close = 0, start, None
+def _paren_groups(term: str) -> list[tuple[int, int]]:
+    """``(start, close)`` of every ``\\left( .. \\right)`` outside brace groups and other parentheses."""
+    groups = []
+    brace = depth = 0
+    start = 0
+    i = 0
     while i < len(term):
         if term.startswith(r"\left", i):
+            if brace == 0 and depth == 0 and term.startswith(r"\left(", i):
+                start = i
             depth += 1
             i += 5
             continue
         if term.startswith(r"\right", i):
             depth -= 1
-            if depth == 0:
-                close = i
-                break
+            if brace == 0 and depth == 0 and term.startswith(r"\right)", i):
+                groups.append((start, i))
             i += 6
             continue
+        ch = term[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            brace += 1
+        elif ch == "}":
+            brace -= 1
         i += 1
-    if close is None or not term.startswith(r"\right)", close):
+    return groups
+
+
+def _open_parens(term: str) -> list[str] | None:
+    """Split a too-wide term at the top-level ``+``/``-`` inside its widest ``\\left( .. \\right)``.
+
+    Only parentheses outside every brace group are opened (a line break inside a
+    ``\\frac`` argument would not compile); the pieces carry ``\\right.``/``\\left.``.
+    """
+    best = None
+    for start, close in _paren_groups(term):
+        inner_terms = _split_terms(term[start + 6: close])
+        if len(inner_terms) < 2 or any(t.endswith(",") for t in inner_terms):
+            continue
+        w = _width(term[start + 6: close])
+        if best is None or w > best[0]:
+            best = (w, start, close, inner_terms)
+    if best is None:
         return None
-    inner_terms = _split_terms(term[start + 6: close])
-    if len(inner_terms) < 2 or any(t.endswith(",") for t in inner_terms):
-        return None
+    _, start, close, inner_terms = best
     head = term[:start] + r"\left(" + inner_terms[0]
     tail = inner_terms[-1] + r"\right)" + term[close + 7:]
     return [head + r"\right."] + [r"\left." + t + r"\right." for t in inner_terms[1:-1]] + [r"\left." + tail]
