@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ from symrg.model.energy import (
     Step,
 )
 from symrg.model.units import UnitKind, kind_class
-from symrg.errors import ModelError, SerializeError
+from symrg.errors import BudgetError, ModelError, SerializeError, SymrgError
+from symrg.model import budgets
 
 __all__ = ["dumps", "loads", "save", "load", "models_equal", "SerializeError", "FORMAT", "VERSION"]
 
@@ -53,7 +55,10 @@ FORMAT = "symrg"
 VERSION = 1
 #: limits that keep a hostile file from exhausting memory or time
 MAX_NODES = 2_000_000
+#: characters of one hexadecimal integer (the bit budget of symrg.model.budgets applies as well)
 MAX_DIGITS = 100_000
+#: characters of one save file
+MAX_BYTES = 500_000_000
 
 
 def _classes() -> dict[str, type]:
@@ -107,11 +112,19 @@ def _whitelist() -> dict[str, type]:
 
 
 class _Writer:
+    """Sympy objects -> a node table, children before parents (an explicit stack: no recursion).
+
+    The writer feeds every node to a :class:`~symrg.model.budgets.Meter`, so an object
+    that could not be loaded back (too deep, too large) is refused when saving.
+    """
+
     def __init__(self) -> None:
         self.nodes: list = []
         self.index: dict = {}
+        self.meter = budgets.Meter("saving")
 
-    def add(self, e: Any) -> int:
+    @staticmethod
+    def _normal(e: Any) -> sp.Basic:
         if isinstance(e, bool):
             raise SerializeError(f"cannot save the Python bool {e!r} as a sympy node")
         if isinstance(e, int):
@@ -121,23 +134,45 @@ class _Writer:
         if isinstance(e, sp.MatrixBase):
             e = sp.ImmutableMatrix(e)
         if not isinstance(e, sp.Basic):
-            raise SerializeError(f"cannot save {type(e).__name__} {e!r}: not a sympy object")
-        key = (type(e), e)
-        if key in self.index:
-            return self.index[key]
-        node = self._node(e)
-        self.nodes.append(node)
-        self.index[key] = len(self.nodes) - 1
-        return len(self.nodes) - 1
+            raise SerializeError(f"cannot save {type(e).__name__} {str(e)[:80]!r}: not a sympy object")
+        return e
 
-    def _node(self, e: sp.Basic) -> dict:
+    @staticmethod
+    def _kids(e: sp.Basic) -> tuple:
+        if isinstance(e, (sp.Integer, sp.Rational, sp.Float, sp.Symbol, sp.core.symbol.Str)):
+            return ()
+        if isinstance(e, sp.ImmutableDenseMatrix):
+            return tuple(e)
+        return e.args
+
+    def add(self, root: Any) -> int:
+        root = self._normal(root)
+        stack: list[tuple[sp.Basic, bool]] = [(root, False)]
+        while stack:
+            e, done = stack.pop()
+            key = (type(e), e)  # post-order: children are hashed (and cached) before parents
+            if key in self.index:
+                continue
+            kids = [self._normal(a) for a in self._kids(e)]
+            if not done:
+                stack.append((e, True))
+                stack.extend((a, False) for a in reversed(kids))
+                continue
+            ids = [self.index[(type(a), a)] for a in kids]
+            node = self._node(e, ids)
+            self.meter.add(len(self.nodes), e, ids)
+            self.nodes.append(node)
+            self.index[key] = len(self.nodes) - 1
+        return self.index[(type(root), root)]
+
+    def _node(self, e: sp.Basic, ids: list[int]) -> dict:
         if isinstance(e, sp.Integer):
-            return {"t": "Integer", "v": str(int(e))}
+            return {"t": "Integer", "v": _int_text(e.p)}
         if isinstance(e, sp.Rational):
-            return {"t": "Rational", "p": str(e.p), "q": str(e.q)}
+            return {"t": "Rational", "p": _int_text(e.p), "q": _int_text(e.q)}
         if isinstance(e, sp.Float):
             sign, man, exp, bc = e._mpf_
-            return {"t": "Float", "mpf": [int(sign), str(man), int(exp), int(bc)], "prec": int(e._prec)}
+            return {"t": "Float", "mpf": [int(sign), _int_text(int(man)), int(exp), int(bc)], "prec": int(e._prec)}
         if isinstance(e, sp.Dummy):
             raise SerializeError(f"cannot save the dummy symbol {e}; substitute a named Symbol first")
         if isinstance(e, sp.Symbol):
@@ -145,38 +180,90 @@ class _Writer:
         if isinstance(e, sp.core.symbol.Str):
             return {"t": "Str", "v": e.name}
         if isinstance(e, sp.ImmutableDenseMatrix):
-            return {"t": "Matrix", "rows": e.rows, "cols": e.cols, "a": [self.add(x) for x in e]}
+            return {"t": "Matrix", "rows": e.rows, "cols": e.cols, "a": ids}
         name = type(e).__name__
         if _whitelist().get(name) is not type(e):
-            raise SerializeError(f"cannot save objects of class {name} ({e}); it is not in symrg's whitelist")
+            raise SerializeError(f"cannot save objects of class {name}; it is not in symrg's whitelist")
         if not e.args:
             return {"t": name}
-        return {"t": name, "a": [self.add(a) for a in e.args]}
+        return {"t": name, "a": ids}
+
+
+#: integers up to this many bits are written in decimal (Python refuses str() beyond 4300 digits)
+_DECIMAL_BITS = 13_000
+
+
+def _int_text(n: int) -> str:
+    """``n`` as text: decimal when short, else ``0x...`` hexadecimal (exact at any size)."""
+    n = int(n)
+    if n.bit_length() <= _DECIMAL_BITS:
+        return str(n)
+    return ("-" if n < 0 else "") + hex(abs(n))
 
 
 def _bad(msg: str) -> SerializeError:
     return SerializeError(f"not a valid symrg save file: {msg}")
 
 
+_NO_EVALUATE_KW = ("Tuple", "MatrixSymbol", "Identity", "ZeroMatrix", "OneMatrix", "MatrixElement", "DiagonalOf",
+                   "Transpose", "Inverse", "Determinant", "Trace", "ExprCondPair", "SumLogPartition")
+
+
 class _Reader:
+    """A node table -> sympy objects, each node validated and checked against the budgets before the next."""
+
     def __init__(self, nodes: Any) -> None:
-        if not isinstance(nodes, list) or len(nodes) > MAX_NODES:
-            raise _bad("'nodes' must be a list of at most %d nodes" % MAX_NODES)
+        b = budgets.current()
+        if not isinstance(nodes, list) or len(nodes) > min(MAX_NODES, b.max_nodes):
+            raise _bad("'nodes' must be a list of at most %d nodes" % min(MAX_NODES, b.max_nodes))
+        self.meter = budgets.Meter("loading")
         self.objs: list = []
         for k, node in enumerate(nodes):
-            self.objs.append(self._build(k, node))
+            obj = self._build(k, node)
+            args = node.get("a", [])
+            self.meter.add(k, obj, list(args) if isinstance(args, list) else [])
+            self.objs.append(obj)
 
     def get(self, i: Any) -> Any:
         if i is None:
             return None
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self.objs):
-            raise _bad(f"node reference {i!r} is out of range")
+            raise _bad(f"node reference {str(i)[:40]!r} is out of range")
         return self.objs[i]
 
-    def _int(self, s: Any) -> int:
-        if not isinstance(s, str) or len(s) > MAX_DIGITS or not s.lstrip("-").isdigit():
-            raise _bad(f"bad integer {str(s)[:40]!r}")
-        return int(s)
+    @staticmethod
+    def _int(s: Any) -> int:
+        if isinstance(s, str):
+            neg = s.startswith("-")
+            body = s[1:] if neg else s
+            if body.startswith("0x") and 2 < len(body) <= MAX_DIGITS and all(c in "0123456789abcdef" for c in body[2:]):
+                n = int(body[2:], 16)
+            elif 0 < len(body) <= 4000 and body.isascii() and body.isdigit():
+                n = int(body)
+            else:
+                raise _bad(f"bad integer {s[:40]!r}")
+            budgets.check_int(n, "loading")
+            return -n if neg else n
+        raise _bad(f"bad integer {str(s)[:40]!r}")
+
+    def _float(self, k: int, node: dict) -> sp.Float:
+        mpf, prec = node.get("mpf"), node.get("prec")
+        b = budgets.current()
+        if not (isinstance(mpf, list) and len(mpf) == 4 and type(prec) is int and 1 <= prec <= b.max_float_prec):
+            raise _bad(f"node {k}: a Float needs 'mpf' [sign, mantissa, exponent, bits] and 'prec' in 1..{b.max_float_prec}")
+        sign, man, exp, bc = mpf
+        if not (type(sign) is int and type(exp) is int and type(bc) is int and sign in (0, 1)):
+            raise _bad(f"node {k}: bad Float sign {str(sign)[:20]!r} (0 or 1) or exponent")
+        man = self._int(man)
+        if abs(exp).bit_length() > b.max_int_bits:
+            raise _bad(f"node {k}: Float exponent too large")
+        # a normalized mpf: zero is (0, 0, 0, 0); else an odd mantissa of bc <= prec bits
+        if man == 0:
+            if (sign, exp, bc) != (0, 0, 0):
+                raise _bad(f"node {k}: a Float with mantissa 0 must be (0, 0, 0, 0) (no NaN or infinities)")
+        elif man < 0 or man % 2 == 0 or bc != man.bit_length() or bc > prec:
+            raise _bad(f"node {k}: the Float {[sign, man if man.bit_length() < 64 else '...', exp, bc]} is not normalized at precision {prec}")
+        return sp.Float._new((sign, man, exp, bc), prec)
 
     def _build(self, k: int, node: Any) -> Any:
         if not isinstance(node, dict) or not isinstance(node.get("t"), str):
@@ -185,49 +272,52 @@ class _Reader:
         if t == "Integer":
             return sp.Integer(self._int(node.get("v")))
         if t == "Rational":
-            return sp.Rational(self._int(node.get("p")), self._int(node.get("q")))
+            p, q = self._int(node.get("p")), self._int(node.get("q"))
+            if q <= 0 or math.gcd(p, q) != 1:
+                raise _bad(f"node {k}: a Rational needs a positive denominator coprime to the numerator")
+            return sp.Rational(p, q)
         if t == "Float":
-            mpf, prec = node.get("mpf"), node.get("prec")
-            if not (isinstance(mpf, list) and len(mpf) == 4 and isinstance(prec, int) and 1 <= prec <= 100_000):
-                raise _bad(f"node {k}: bad Float")
-            sign, man, exp, bc = mpf
-            if not all(isinstance(x, int) and not isinstance(x, bool) for x in (sign, exp, bc)):
-                raise _bad(f"node {k}: bad Float")
-            return sp.Float._new((sign, self._int(man), exp, bc), prec)
+            return self._float(k, node)
         if t == "Symbol":
             name, assumptions = node.get("name"), node.get("assumptions", {})
-            if not isinstance(name, str) or not isinstance(assumptions, dict):
-                raise _bad(f"node {k}: bad Symbol")
+            if not isinstance(name, str) or not 0 < len(name) <= 1000 or not isinstance(assumptions, dict):
+                raise _bad(f"node {k}: a Symbol needs a 'name' (1 to 1000 characters) and an 'assumptions' object")
             for a, v in assumptions.items():
                 if a not in _assume_defined or not isinstance(v, (bool, type(None))):
-                    raise _bad(f"node {k}: unknown assumption {a!r}={v!r}")
-            return sp.Symbol(name, **assumptions)
+                    raise _bad(f"node {k}: unknown assumption {str(a)[:40]!r}={str(v)[:40]!r}")
+            try:
+                return sp.Symbol(name, **assumptions)
+            except Exception as e:  # noqa: BLE001 - inconsistent assumptions
+                raise _bad(f"node {k}: symbol {name[:40]!r}: {type(e).__name__}: {str(e)[:200]}") from None
         if t == "Str":
-            if not isinstance(node.get("v"), str):
+            if not isinstance(node.get("v"), str) or len(node["v"]) > 1000:
                 raise _bad(f"node {k}: bad Str")
             return sp.core.symbol.Str(node["v"])
         args = node.get("a", [])
-        if not isinstance(args, list) or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < k for i in args):
+        if not isinstance(args, list) or any(type(i) is not int or not 0 <= i < k for i in args):
             raise _bad(f"node {k}: arguments must be indices of earlier nodes")
-        args = [self.objs[i] for i in args]
+        objs = [self.objs[i] for i in args]
         if t == "Matrix":
             rows, cols = node.get("rows"), node.get("cols")
-            if not (isinstance(rows, int) and isinstance(cols, int) and rows * cols == len(args)):
-                raise _bad(f"node {k}: bad Matrix")
-            return sp.ImmutableMatrix(rows, cols, args)
+            if not (type(rows) is int and type(cols) is int and rows >= 0 and cols >= 0 and rows * cols == len(objs)):
+                raise _bad(f"node {k}: a Matrix needs rows * cols == the number of its entries")
+            if not all(isinstance(x, sp.Expr) and not isinstance(x, sp.MatrixExpr) for x in objs):
+                raise _bad(f"node {k}: matrix entries must be scalar expressions")
+            return sp.ImmutableMatrix(rows, cols, objs)
         cls = _whitelist().get(t)
         if cls is None:
-            raise _bad(f"node {k}: class {t!r} is not allowed")
-        if not args:
-            return cls()
+            raise _bad(f"node {k}: class {t[:40]!r} is not allowed")
+        self.meter.arity(cls, len(objs))
         try:
-            if issubclass(cls, (sp.Add, sp.Mul, sp.Pow)) and not issubclass(cls, sp.MatrixExpr):
-                return cls(*args, evaluate=False)
-            if issubclass(cls, sp.Function):
-                return cls(*args, evaluate=False)
-            return cls(*args)
+            if not objs:
+                return cls()
+            if t in _NO_EVALUATE_KW:
+                return cls(*objs)
+            return cls(*objs, evaluate=False)  # rebuilt as stored: nothing is simplified or computed
+        except SymrgError:
+            raise
         except Exception as e:  # noqa: BLE001 - any failure means the file is inconsistent
-            raise _bad(f"node {k}: cannot rebuild {t} from its arguments ({e})") from None
+            raise _bad(f"node {k}: cannot rebuild {t} from its arguments ({type(e).__name__}: {str(e)[:200]})") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -324,7 +414,9 @@ def _model(w: _Writer, m: EnergyModel) -> dict:
 
 def _read_model(r: _Reader, d: dict) -> EnergyModel:
     try:
-        return EnergyModel(
+        if not isinstance(d, dict):
+            raise _bad("a model must be an object")
+        m = EnergyModel(
             layers=tuple(Layer(l["name"], _size_out(r.get(l["size"])), _read_kind(r, l["kind"])) for l in d["layers"]),
             biases={k: r.get(v) for k, v in d["biases"]},
             quadratic={k: r.get(v) for k, v in d["quadratic"]},
@@ -333,14 +425,68 @@ def _read_model(r: _Reader, d: dict) -> EnergyModel:
             constant=r.get(d["constant"]),
             params={k: Param(r.get(p["symbol"]), r.get(p["value"]), bool(p["auto"])) for k, p in d["params"]},
             intermediates=tuple(Intermediate(r.get(s), r.get(i)) for s, i in d["intermediates"]),
-            conditions=tuple(Condition(r.get(c), str(reason)) for c, reason in d["conditions"]),
-            history=tuple(Step(*map(str, s)) for s in d["history"]),
+            conditions=tuple(Condition(r.get(c), _text(reason)) for c, reason in d["conditions"]),
+            history=tuple(Step(*map(_text, s)) for s in d["history"]),
             original=None if d["original"] is None else _read_model(r, d["original"]),
         )
-    except SerializeError:
+        _check_model(m)
+        return m
+    except (SerializeError, BudgetError):
         raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise _bad(f"malformed model ({type(e).__name__}: {e})") from None
+    except Exception as e:  # noqa: BLE001 - KeyError, TypeError, ModelError ...: the file is inconsistent
+        raise _bad(f"malformed model ({type(e).__name__}: {str(e)[:300]})") from None
+
+
+def _text(s: Any) -> str:
+    """A string field of a save file (never a number or object turned into text)."""
+    if not isinstance(s, str) or len(s) > 100_000:
+        raise _bad(f"expected a string, got {type(s).__name__}")
+    return s
+
+
+def _expect(x: Any, types: Any, what: str) -> Any:
+    if not isinstance(x, types) or (types is sp.Expr and isinstance(x, sp.MatrixExpr)):
+        raise _bad(f"{what} must be a {getattr(types, '__name__', types)}, got {type(x).__name__}")
+    return x
+
+
+def _check_model(m: EnergyModel) -> None:
+    """Types and shapes of a loaded model's blocks (the constructors check these for new models)."""
+    names = set(m.layer_names)
+    for l in m.layers:
+        if l.explicit:
+            budgets.check_layer_size(l.size, f"layer {l.name!r}")
+    matrix = (sp.MatrixExpr, sp.MatrixBase)
+    for k, v in list(m.biases.items()) + list(m.quadratic.items()):
+        if k not in names:
+            raise _bad(f"a block of unknown layer {str(k)[:40]!r}")
+        _expect(v, matrix, f"the block of layer {k!r}")
+        n = m.layer(k).size
+        if m.explicit and tuple(v.shape) != ((n, 1) if k in m.biases and v is m.biases[k] else (n, n)):
+            raise _bad(f"the block of layer {k!r} has shape {v.shape}")
+    for (a, b), v in m.couplings.items():
+        if a not in names or b not in names or a == b:
+            raise _bad(f"a coupling between {str(a)[:40]!r} and {str(b)[:40]!r} (not two distinct layers)")
+        _expect(v, matrix, f"the coupling ({a!r}, {b!r})")
+        if m.explicit and tuple(v.shape) != (m.layer(a).size, m.layer(b).size):
+            raise _bad(f"the coupling ({a!r}, {b!r}) has shape {v.shape}")
+    _expect(m.constant, sp.Expr, "the constant")
+    for k, p in m.params.items():
+        _expect(p.symbol, sp.MatrixSymbol, f"parameter {str(k)[:40]!r}")
+        if p.symbol.name != k:
+            raise _bad(f"parameter {str(k)[:40]!r} holds the symbol {p.symbol.name[:40]!r}")
+        if p.value is not None:
+            _expect(p.value, sp.ImmutableDenseMatrix, f"the value of parameter {k!r}")
+            if p.value.shape != p.symbol.shape:
+                raise _bad(f"the value of parameter {k!r} has shape {p.value.shape}, its symbol {p.symbol.shape}")
+    for i in m.intermediates:
+        _expect(i.symbol, sp.MatrixSymbol, "an intermediate")
+        _expect(i.inverse_of, matrix, "the definition of an intermediate")
+    for c in m.conditions:
+        _expect(c.matrix, matrix, "the matrix of a condition")
+    for t in m.terms:
+        if t.layer in names or not set(t.layers) <= names:
+            raise _bad(f"a term of layer {str(t.layer)[:40]!r} must refer to remaining layers only")
 
 
 def _recursion(w: _Writer, m: Any) -> dict:
@@ -360,12 +506,17 @@ def _read_recursion(r: _Reader, d: dict) -> Any:
 
     try:
         origin = None if d["origin"] is None else (tuple(r.get(i) for i in d["origin"][0]), tuple(r.get(i) for i in d["origin"][1]))
-        return RecursionMap(tuple(r.get(i) for i in d["couplings"]), tuple(r.get(i) for i in d["images"]), r.get(d["b"]),
-                            r.get(d["constant"]), r.get(d["constant_image"]), str(d["name"]), origin)
-    except SerializeError:
+        rm = RecursionMap(tuple(r.get(i) for i in d["couplings"]), tuple(r.get(i) for i in d["images"]), r.get(d["b"]),
+                          r.get(d["constant"]), r.get(d["constant_image"]), _text(d["name"]), origin)
+        for c in rm.couplings:
+            _expect(c, sp.Symbol, "a coupling of a recursion map")
+        for e in (*rm.images, rm.b, *(x for x in (rm.constant, rm.constant_image) if x is not None)):
+            _expect(e, sp.Expr, "an image of a recursion map")
+        return rm
+    except (SerializeError, BudgetError):
         raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise _bad(f"malformed recursion map ({type(e).__name__}: {e})") from None
+    except Exception as e:  # noqa: BLE001 - the file is inconsistent
+        raise _bad(f"malformed recursion map ({type(e).__name__}: {str(e)[:300]})") from None
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
@@ -384,12 +535,34 @@ def dumps(obj: Any, indent: int | None = None) -> str:
     return json.dumps({"format": FORMAT, "version": VERSION, "type": kind, "nodes": w.nodes, "data": data}, indent=indent)
 
 
-def loads(text: str) -> Any:
-    """The object saved by :func:`dumps` (nothing in ``text`` is executed)."""
+def loads(text: str | bytes) -> Any:
+    """The object saved by :func:`dumps` (nothing in ``text`` is executed).
+
+    Every node is validated (class whitelist, exact numbers, normalized floats, symbol
+    assumptions) and checked against the budgets of :mod:`symrg.model.budgets` (node
+    count, expanded size, depth, sizes of the numbers it would evaluate to) as soon as it
+    is read; nothing is simplified or evaluated.  A bad file raises
+    :class:`~symrg.errors.SerializeError`, one beyond a budget
+    :class:`~symrg.errors.BudgetError` (both :class:`~symrg.errors.SymrgError`).
+
+    >>> loads('{"format": "symrg", "version": 1, "type": "Expr", "nodes": [{"t": "Float", "mpf": [0, "3", 0, 100], "prec": 53}], "data": 0}')
+    Traceback (most recent call last):
+    ...
+    symrg.errors.SerializeError: not a valid symrg save file: node 0: the Float [0, 3, 0, 100] is not normalized at precision 53
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise _bad(f"not UTF-8 text ({e})") from None
+    if not isinstance(text, str):
+        raise SerializeError(f"loads expects the JSON text of a save file, got {type(text).__name__}")
+    if len(text) > MAX_BYTES:
+        raise BudgetError(f"loading: a save file of {len(text)} characters exceeds the limit of {MAX_BYTES}")
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise _bad(f"not JSON ({e})") from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, huge integer literals, deep nesting
+        raise _bad(f"not JSON ({type(e).__name__}: {str(e)[:200]})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _bad("missing the header {'format': 'symrg'}")
     if doc.get("version") != VERSION:
@@ -413,8 +586,15 @@ def save(obj: Any, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> Any:
-    """Read a file written by :func:`save`."""
-    return loads(Path(path).read_text(encoding="utf-8"))
+    """Read a file written by :func:`save` (validated as :func:`loads` does)."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise BudgetError(f"loading: {p} has {p.stat().st_size} bytes, above the limit of {MAX_BYTES}")
+        data = p.read_bytes()
+    except OSError as e:
+        raise SerializeError(f"cannot read the save file {p}: {e}") from None
+    return loads(data)
 
 
 def models_equal(a: EnergyModel, b: EnergyModel) -> bool:
