@@ -151,3 +151,31 @@ def test_kind_hooks_of_the_builtin_kinds():
     assert list(g.contains([0.3, np.inf, np.nan])) == [True, False, False]
     assert b.arguments() == {} and g.arguments() == {"precision": 2}
     assert Discrete((0, 2)).arguments() == {"values": (0, 2)}
+
+
+def _zeros_inside(xs, center, radius, n=20000):
+    """Number of zeros of Z(eta) = sum_k exp(eta x_k) inside a circle (argument principle)."""
+    eta = center + radius * np.exp(2j * np.pi * np.arange(n + 1) / n)
+    Z = np.exp(np.multiply.outer(eta, np.asarray(xs, float))).sum(axis=1)
+    phase = np.unwrap(np.angle(Z))
+    return round((phase[-1] - phase[0]) / (2 * np.pi))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [(0, 1), (-1, 1), (-1, 0, 1), (0, 1, 5), ("1/2", 3), (0, "1/3", 1, "7/5"), (0, "1/7", "2/3", 5), (0, "1/50", 4)],
+)
+def test_convergence_radius_by_the_argument_principle(values):
+    kind = Discrete(values)
+    th = sp.Symbol("theta", real=True)
+    R = kind.convergence_radius(th)
+    xs = [float(v) for v in kind.values]
+    for theta in (-2.0, 0.3, 1.7):
+        r = float(R.subs(th, theta))
+        assert _zeros_inside(xs, theta, r * (1 - 1e-6)) == 0
+        assert _zeros_inside(xs, theta, r * (1 + 1e-6)) >= 1
+
+
+def test_convergence_radius_unknown_cases_return_none():
+    assert Discrete((0, sp.sqrt(2))).convergence_radius(sp.Symbol("t")) is None  # incommensurate values
+    assert Discrete((0, "1/1000", 1)).convergence_radius(sp.Symbol("t")) is None  # degree above the limit
