@@ -309,6 +309,8 @@ def _scalar(x: object, what: str) -> sp.Expr:
     if isinstance(x, str):
         if _NUMBER.match(x) and len(x) <= 400:
             x = sp.Integer(int(x)) if x.lstrip("+-").isdigit() else sp.Float(x)
+        elif x.lower() in ("nan", "inf", "infinity", "oo", "zoo"):
+            raise ModelError(f"{what}: {x!r} is not a finite number (and is not taken as a symbol name)")
         elif _NAME.match(x) and len(x) <= 100:
             x = sp.Symbol(x)
         else:
