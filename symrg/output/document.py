@@ -5,7 +5,7 @@ A :class:`Derivation` is what every script in ``derivations/`` builds and what
 math between ``$...$`` (LaTeX inside), equations as sympy objects or LaTeX strings,
 tables whose cells are numbers, sympy objects or markup.  It renders to
 
-* ``"text"``: Unicode text (``K′ = log(cosh(2 K))/2``, ``10⁻¹⁶``), no ``$``, no backslash;
+* ``"text"``: Unicode text (``K' = 1/2 log(cosh(2 K))``, ``10⁻¹⁶``), no ``$``, no backslash;
 * ``"latex"``: a standalone pdflatex document (T1 fonts, lmodern, amsmath, booktabs),
   long equations broken at top-level ``+``/``-`` inside ``aligned``, numbers with a
   fixed number of significant digits (``1.3952 \\times 10^{1}``);
@@ -32,7 +32,7 @@ Recursion
 ---------
 Sum every second spin sᵢ = ±1.
 <BLANKLINE>
-  K' = log(cosh(2 K))/2
+  K' = 1/2 log(cosh(2 K))
 <BLANKLINE>
 Numeric checks
 --------------
@@ -644,11 +644,8 @@ def _latex(obj: Any) -> str:
         return obj.latex()
     from symrg.output.printing import latex  # symrg's conventions (I, \det) in every formula
 
-    tex = latex(obj)
-    if _width(tex) > LINE_CHARS:
-        # too long for a line: a long fraction prints as \frac{1}{n} (...), so it can break
-        tex = latex(obj, long_frac_ratio=2)
-    return tex
+    # a long fraction prints as \frac{1}{n} (...): the way papers write it, and it can break
+    return latex(obj, long_frac_ratio=2)
 
 
 def _lhs_latex(lhs: Any) -> str:
