@@ -139,3 +139,101 @@ def test_bad_headers():
         dumps(None)
     with pytest.raises(SerializeError, match="dummy"):
         dumps(sp.Dummy("d") + 1)
+
+
+# --------------------------------------------------------------------------------------
+# every result type saves and loads to an equal value (issue 10 item 6)
+# --------------------------------------------------------------------------------------
+
+
+def _result_cases() -> dict:
+    import numpy as np
+
+    from symrg.engine.canonical import canonical_form
+    from symrg.engine.cumulant_expansion import cumulant_expansion
+    from symrg.engine.effective import cumulant_series
+    from symrg.engine.trained import from_arrays
+    from symrg.model.energy import rbm, seed_dbm
+    from symrg.rg.block_exact import exact_renormalization
+    from symrg.rg.chain import decimate_chain
+    from symrg.rg.cluster_expansion import cumulant_rg
+    from symrg.rg.coarse import decimation, majority
+    from symrg.rg.lattice import chain, chain_blocks, ising_model
+    from symrg.rg.recursion import free_energy_from_flow
+
+    x = sp.Symbol("x")
+    rmap = decimate_chain("spin", 2).recursion_map
+    ring = ising_model(chain(8), {"K": 1})
+    line = ising_model(chain(), {"K": 1})
+    return {
+        "ChainDecimation": lambda: decimate_chain("spin", 2),
+        "ChainDecimation (projected, dropped terms)": lambda: decimate_chain("spin", 3, project_onto=("K",)),
+        "FixedPoint": lambda: rmap.fixed_points(seeds=[(0.3, 0.0)])[0],
+        "Flow": lambda: rmap.iterate([0.3, 0.1], 3),
+        "Flow (mpmath)": lambda: rmap.iterate([0.3, 0.1], 3, backend="mpmath"),
+        "FlowFreeEnergy": lambda: free_energy_from_flow(rmap, {"K": 0.5, "h": 0.1}),
+        "ExactRenormalization": lambda: exact_renormalization(ring, chain_blocks(ring.lattice, 2), decimation(), {"K": 0.3}),
+        "CumulantRG": lambda: cumulant_rg(line, chain_blocks(line.lattice, 2), decimation(), 2),
+        "CumulantRG (majority rule)": lambda: cumulant_rg(ising_model(chain(), {"K": 1}), chain_blocks(chain(), 3), majority(), 1),
+        "CanonicalForm": lambda: canonical_form(marginalize(seed_dbm(2, 1, 1), "s", "h")),
+        "CumulantSeries": lambda: cumulant_series(marginalize(rbm(2, 2), "h"), 2),
+        "CumulantExpansion": lambda: cumulant_expansion(sp.Symbol("K") * x, {x: "spin"}, 3, variable="natural"),
+        "TrainedRBM": lambda: from_arrays(np.array([[1.0, -2.0]]), [0.5], [0.0, 0.1]),
+    }
+
+
+RESULT_CASES = _result_cases()
+
+
+@pytest.mark.parametrize("name", list(RESULT_CASES))
+def test_every_result_type_round_trips(name):
+    obj = RESULT_CASES[name]()
+    text = dumps(obj)
+    back = loads(text)
+    assert type(back) is type(obj)
+    assert back == obj
+    assert dumps(back) == text  # a fixed point: nothing was re-simplified on the way
+
+
+def test_a_loaded_chain_decimation_still_computes():
+    from symrg.rg.chain import decimate_chain, transfer_matrix_log_z
+
+    c = loads(dumps(decimate_chain("spin", 2)))
+    f = c.recursion_map.numeric("numpy")
+    K1, h1 = f(0.4, 0.1)[:2]
+    # independent: the decimated chain's images from the naive formula
+    import math
+
+    lc = lambda z: math.log(math.cosh(z))  # noqa: E731
+    assert abs(K1 - (-lc(0.1) / 2 + lc(0.8 - 0.1) / 4 + lc(0.8 + 0.1) / 4)) < 1e-12
+    assert abs(h1 - (0.1 - lc(0.8 - 0.1) / 2 + lc(0.8 + 0.1) / 2)) < 1e-12
+    assert transfer_matrix_log_z is not None
+
+
+def test_results_that_hold_python_functions_are_refused():
+    from symrg.rg.cluster_expansion import cumulant_rg
+    from symrg.rg.coarse import custom
+    from symrg.rg.lattice import chain, chain_blocks, ising_model
+
+    model = ising_model(chain(), {"K": 1})
+    res = cumulant_rg(model, chain_blocks(model.lattice, 2), custom(lambda x: sp.Integer(1) if x[0] > 0 else sp.Integer(0)), 1)
+    with pytest.raises(SerializeError, match="Python function"):
+        dumps(res)
+
+
+def test_tampered_results_are_refused():
+    from symrg.rg.chain import decimate_chain
+
+    d = json.loads(dumps(decimate_chain("spin", 2)))
+    bad = json.loads(json.dumps(d))
+    bad["data"]["obj"] = "Popen"
+    with pytest.raises(SerializeError, match="unknown result class"):
+        loads(json.dumps(bad))
+    bad = json.loads(json.dumps(d))
+    bad["data"]["fields"]["__class__"] = {"v": "x"}
+    with pytest.raises(SerializeError, match="unknown fields"):
+        loads(json.dumps(bad))
+    bad = json.loads(json.dumps(d))
+    bad["data"]["fields"]["b"] = {"f": "nan"}
+    with pytest.raises(SerializeError):
+        loads(json.dumps(bad))

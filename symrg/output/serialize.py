@@ -26,8 +26,9 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+import mpmath
 import sympy as sp
 from sympy.core.assumptions import _assume_defined
 from sympy.matrices.expressions.diagonal import DiagonalOf
@@ -263,6 +264,8 @@ class _Reader:
                 raise _bad(f"node {k}: a Float with mantissa 0 must be (0, 0, 0, 0) (no NaN or infinities)")
         elif man < 0 or man % 2 == 0 or bc != man.bit_length() or bc > prec:
             raise _bad(f"node {k}: the Float {[sign, man if man.bit_length() < 64 else '...', exp, bc]} is not normalized at precision {prec}")
+        if man == 0:
+            return sp.Float(0, precision=prec)  # Float._new would give the Integer 0
         return sp.Float._new((sign, man, exp, bc), prec)
 
     def _build(self, k: int, node: Any) -> Any:
@@ -519,8 +522,197 @@ def _read_recursion(r: _Reader, d: dict) -> Any:
         raise _bad(f"malformed recursion map ({type(e).__name__}: {str(e)[:300]})") from None
 
 
+# --------------------------------------------------------------------------------------
+# other results: frozen dataclasses of a fixed whitelist, field by field
+# --------------------------------------------------------------------------------------
+
+
+def _result_classes() -> dict[str, type]:
+    """The result types saved field by field (rebuilt through their own constructors)."""
+    from symrg.engine.canonical import CanonicalForm
+    from symrg.engine.cumulant_expansion import CumulantExpansion
+    from symrg.engine.effective import CumulantSeries
+    from symrg.engine.trained import TrainedRBM
+    from symrg.rg.block_exact import ExactRenormalization
+    from symrg.rg.chain import ChainDecimation, DroppedTerm
+    from symrg.rg.cluster_expansion import CumulantRG
+    from symrg.rg.lattice import BlockPartition, Interaction, Lattice, LatticeModel
+    from symrg.rg.recursion import FixedPoint, Flow, FlowFreeEnergy
+
+    classes = (CanonicalForm, CumulantExpansion, CumulantSeries, ExactRenormalization, ChainDecimation, DroppedTerm,
+               CumulantRG, BlockPartition, Interaction, Lattice, LatticeModel, FixedPoint, Flow, FlowFreeEnergy, TrainedRBM)
+    return {c.__name__: c for c in classes}
+
+
+#: numpy dtypes a saved array may have
+_DTYPES = ("float64", "int64", "bool", "object")
+
+
+class _Values:
+    """Python values of result fields <-> tagged JSON (sympy objects go to the node table)."""
+
+    def __init__(self, w: _Writer | None = None, r: _Reader | None = None) -> None:
+        self.w, self.r = w, r
+
+    def out(self, x: Any) -> Any:
+        import numpy as np
+
+        from symrg.model.units import UnitKind
+        from symrg.rg.coarse import CoarseRule
+        from symrg.rg.recursion import RecursionMap
+
+        w = self.w
+        assert w is not None
+        if x is None or isinstance(x, (bool, str)):
+            return {"v": x}
+        if isinstance(x, (int, np.integer)):
+            return {"i": _int_text(int(x))}
+        if isinstance(x, (float, np.floating)):
+            return {"f": repr(float(x))}
+        if isinstance(x, mpmath.mpf):  # exact binary data, as for a Float node
+            sign, man, exp, bc = x._mpf_
+            if man == 0 and (sign, exp, bc) != (0, 0, 0):
+                raise SerializeError(f"cannot save the non-finite mpmath number {x}")
+            return {"mpf": [int(sign), _int_text(int(man)), int(exp), int(bc)]}
+        if isinstance(x, (sp.Basic, sp.MatrixBase)):
+            return {"n": w.add(x)}
+        if isinstance(x, EnergyModel):
+            return {"model": _model(w, x)}
+        if isinstance(x, RecursionMap):
+            return {"map": _recursion(w, x)}
+        if isinstance(x, UnitKind):
+            return {"kind": _kind(w, x)}
+        if isinstance(x, CoarseRule):
+            if x.name not in ("decimation", "majority", "smooth") or any(callable(v) for _, v in x.params):
+                raise SerializeError(f"cannot save the coarse-graining rule {x!r}: it is defined by a Python function")
+            return {"rule": x.name, "params": [[k, self.out(v)] for k, v in x.params]}
+        if isinstance(x, np.ndarray):
+            if x.dtype.name == "object" and not all(isinstance(v, mpmath.mpf) for v in x.ravel()):
+                raise SerializeError("cannot save an object array unless it holds mpmath numbers")
+            if x.dtype.name not in _DTYPES:
+                raise SerializeError(f"cannot save an array of dtype {x.dtype}")
+            return {"array": [self.out(v) for v in x.ravel().tolist()], "dtype": x.dtype.name, "shape": list(x.shape)}
+        if isinstance(x, tuple):
+            return {"tuple": [self.out(v) for v in x]}
+        if isinstance(x, list):
+            return {"list": [self.out(v) for v in x]}
+        if isinstance(x, Mapping):
+            return {"map_items": [[self.out(k), self.out(v)] for k, v in x.items()]}
+        if dataclasses.is_dataclass(x) and type(x).__name__ in _result_classes() and _result_classes()[type(x).__name__] is type(x):
+            return {"obj": type(x).__name__,
+                    "fields": {f.name: self.out(getattr(x, f.name)) for f in dataclasses.fields(x) if f.init}}
+        raise SerializeError(f"cannot save a value of type {type(x).__name__} inside a result")
+
+    def get(self, d: Any, depth: int = 0) -> Any:
+        import numpy as np
+
+        r = self.r
+        assert r is not None
+        if depth > 100:
+            raise _bad("values nested more than 100 deep")
+        if not isinstance(d, dict) or len(d) == 0:
+            raise _bad(f"a value must be a tagged object, got {type(d).__name__}")
+        if "v" in d:
+            if not (d["v"] is None or isinstance(d["v"], (bool, str))):
+                raise _bad("a plain value must be null, a bool or a string")
+            return d["v"]
+        if "i" in d:
+            return r._int(d["i"])
+        if "f" in d:
+            if not isinstance(d["f"], str) or len(d["f"]) > 40:
+                raise _bad("a float must be its repr string")
+            try:
+                return float(d["f"])
+            except ValueError:
+                raise _bad(f"bad float {d['f']!r}") from None
+        if "n" in d:
+            return r.get(d["n"])
+        if "mpf" in d:
+            mpf = d["mpf"]
+            bc = mpf[3] if isinstance(mpf, list) and len(mpf) == 4 and type(mpf[3]) is int else 0
+            f = r._float(-1, {"mpf": mpf, "prec": max(53, bc)})  # validated like a Float node
+            with mpmath.workprec(max(53, bc)):
+                return mpmath.mpf(f._mpf_)
+        if "model" in d:
+            return _read_model(r, d["model"])
+        if "map" in d:
+            return _read_recursion(r, d["map"])
+        if "kind" in d:
+            return _read_kind(r, d["kind"])
+        if "rule" in d:
+            from symrg.rg.coarse import coarse_rule
+
+            if d["rule"] not in ("decimation", "majority", "smooth") or not isinstance(d.get("params"), list):
+                raise _bad(f"unknown coarse-graining rule {str(d['rule'])[:40]!r}")
+            params = {_text(k): self.get(v, depth + 1) for k, v in d["params"]}
+            return coarse_rule(d["rule"], **params)
+        if "array" in d:
+            shape, dtype, items = d.get("shape"), d.get("dtype"), d["array"]
+            if dtype not in _DTYPES or not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) \
+                    or not isinstance(items, list) or len(shape) > 8 or math.prod(shape) != len(items):
+                raise _bad("an array needs a known dtype, a shape and prod(shape) items")
+            budgets.check_matrix_shape(len(items), 1, "loading an array")
+            vals = [self.get(v, depth + 1) for v in items]
+            ok = (lambda v: isinstance(v, mpmath.mpf)) if dtype == "object" else (lambda v: isinstance(v, (int, float)))
+            if not all(ok(v) for v in vals):
+                raise _bad(f"the items of a {dtype} array must be {'mpmath numbers' if dtype == 'object' else 'numbers'}")
+            out = np.empty(len(vals), dtype=dtype)
+            out[:] = vals
+            return out.reshape(shape)
+        if "tuple" in d or "list" in d:
+            items = d.get("tuple", d.get("list"))
+            if not isinstance(items, list):
+                raise _bad("a tuple must hold a list")
+            vals = [self.get(v, depth + 1) for v in items]
+            return tuple(vals) if "tuple" in d else vals
+        if "map_items" in d:
+            items = d["map_items"]
+            if not isinstance(items, list) or not all(isinstance(p, list) and len(p) == 2 for p in items):
+                raise _bad("a mapping must hold [key, value] pairs")
+            return {self.get(k, depth + 1): self.get(v, depth + 1) for k, v in items}
+        if "obj" in d:
+            cls = _result_classes().get(d["obj"]) if isinstance(d["obj"], str) else None
+            fields = d.get("fields")
+            if cls is None or not isinstance(fields, dict):
+                raise _bad(f"unknown result class {str(d['obj'])[:40]!r}")
+            allowed = {f.name for f in dataclasses.fields(cls) if f.init}
+            if not set(fields) <= allowed:
+                raise _bad(f"{cls.__name__}: unknown fields {sorted(set(fields) - allowed)[:5]}")
+            vals = {k: self.get(v, depth + 1) for k, v in fields.items()}
+            for f in dataclasses.fields(cls):
+                # a field declared as a sympy object must hold one (annotations are strings here)
+                ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+                if f.name in vals and ann.startswith("sp.") and "|" not in ann and vals[f.name] is not None \
+                        and not isinstance(vals[f.name], (sp.Basic, sp.MatrixBase)):
+                    raise _bad(f"{cls.__name__}.{f.name} must be a sympy object, got {type(vals[f.name]).__name__}")
+            return cls(**vals)
+        raise _bad(f"unknown value tag {sorted(d)[:3]}")
+
+
+def _read_result(r: _Reader, data: Any) -> Any:
+    try:
+        out = _Values(r=r).get(data)
+    except (SerializeError, BudgetError):
+        raise
+    except Exception as e:  # noqa: BLE001 - a constructor refused the fields: the file is inconsistent
+        raise _bad(f"malformed result ({type(e).__name__}: {str(e)[:300]})") from None
+    if not dataclasses.is_dataclass(out):
+        raise _bad("a saved result must be one of the result classes")
+    return out
+
+
 def dumps(obj: Any, indent: int | None = None) -> str:
-    """``obj`` (EnergyModel, RecursionMap, or a sympy expression / matrix) as JSON text."""
+    """``obj`` as JSON text: an EnergyModel, a RecursionMap, a sympy expression / matrix, or a result.
+
+    Results saved field by field: ChainDecimation, CanonicalForm, CumulantSeries,
+    CumulantExpansion, CumulantRG, ExactRenormalization, FixedPoint, Flow and the lattice
+    objects they hold (a coarse-graining rule defined by a Python function cannot be saved).
+
+    >>> from symrg.rg.chain import decimate_chain
+    >>> c = decimate_chain()
+    >>> loads(dumps(c)) == c
+    True
+    """
     from symrg.rg.recursion import RecursionMap
 
     w = _Writer()
@@ -530,8 +722,13 @@ def dumps(obj: Any, indent: int | None = None) -> str:
         kind, data = "RecursionMap", _recursion(w, obj)
     elif isinstance(obj, (sp.Basic, sp.MatrixBase)):
         kind, data = "Expr", w.add(obj)
+    elif dataclasses.is_dataclass(obj) and _result_classes().get(type(obj).__name__) is type(obj):
+        kind, data = "Result", _Values(w=w).out(obj)
     else:
-        raise SerializeError(f"cannot save a {type(obj).__name__}; save an EnergyModel, a RecursionMap or a sympy object")
+        raise SerializeError(
+            f"cannot save a {type(obj).__name__}; save an EnergyModel, a RecursionMap, a sympy object or one of "
+            f"{sorted(_result_classes())}"
+        )
     return json.dumps({"format": FORMAT, "version": VERSION, "type": kind, "nodes": w.nodes, "data": data}, indent=indent)
 
 
@@ -575,6 +772,8 @@ def loads(text: str | bytes) -> Any:
         return _read_recursion(r, data)
     if kind == "Expr":
         return r.get(data)
+    if kind == "Result":
+        return _read_result(r, data)
     raise _bad(f"unknown result type {kind!r}")
 
 
