@@ -117,3 +117,30 @@ def test_string_names_and_numbers_mean_what_they_say():
     # names sympify would have read as sympy objects stay symbols: I, E, S, beta
     m2 = energy_model([("v", 1, "spin"), ("h", 1, "spin")], {("v", "h"): [["beta"]]}, constant="E")
     assert m2.constant == sp.Symbol("E") and m2.params["W_vh"].value[0, 0] == sp.Symbol("beta")
+
+
+def test_gaussian_bernoulli_chain_summed_out_completely_matches_quadrature():
+    # issue 11 item 6: this valid model ended in AttributeError ('int' object has no attribute 'is_Integer')
+    import itertools
+
+    import mpmath
+
+    from symrg.engine.marginalization import marginalize
+
+    model = energy_model([("h", 1, "gaussian"), ("v", 1), ("s", 2)], [("h", "v"), ("v", "s")])
+    z = marginalize(model, "h", "v", "s")
+    rng = np.random.default_rng(11)
+    vals = {"b_h": rng.normal(size=1), "b_v": rng.normal(size=1), "b_s": rng.normal(size=2),
+            "W_hv": rng.normal(size=(1, 1)), "W_vs": rng.normal(size=(1, 2))}
+    # independent: sum over v, s of a numerical integral over h of exp(-E)
+    total = mpmath.mpf(0)
+    for v, s1, s2 in itertools.product((0, 1), repeat=3):
+        def weight(h, v=v, s1=s1, s2=s2):
+            e = (-vals["b_h"][0] * h + h * h / 2 - vals["b_v"][0] * v - vals["b_s"][0] * s1 - vals["b_s"][1] * s2
+                 - vals["W_hv"][0, 0] * h * v - v * (vals["W_vs"][0, 0] * s1 + vals["W_vs"][0, 1] * s2))
+            return mpmath.exp(-e)
+        total += mpmath.quad(weight, [-mpmath.inf, mpmath.inf])
+    log_z = float(mpmath.log(total))
+    sub = model.substitutions(vals)
+    assert abs(float(z.energy.xreplace(sub)) - (-log_z)) < 1e-10
+    assert abs(float(z.lambdify()(**vals)) - (-log_z)) < 1e-10
