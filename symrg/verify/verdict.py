@@ -899,7 +899,7 @@ class _Bilinear:
             k = min(self._key(w), self._key(self.transpose_word(w)))
             sym = self.placeholders.get(k)
             if sym is None:
-                sym = sp.Symbol(f"_w{len(self.placeholders)}")
+                sym = sp.Dummy(f"w{len(self.placeholders)}")
                 self.placeholders[k] = sym
             total += c * sym
         return total
@@ -919,7 +919,7 @@ class _Bilinear:
         k = (kind, min(self._form_key(words), self._form_key(self.transpose(words))))
         sym = self.placeholders.get(k)
         if sym is None:
-            sym = sp.Symbol(f"_{kind}{len(self.placeholders)}")
+            sym = sp.Dummy(f"{kind}{len(self.placeholders)}")
             self.placeholders[k] = sym
         return sym
 
