@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
-from symrg.model import services
+from symrg.model import budgets, services
 from symrg.model.exprs import scaled_identity_factor
 from symrg.model.units import Bernoulli, Discrete, UnitKind, unit_kind
 
@@ -66,6 +66,7 @@ class Layer:
         if isinstance(size, (int, sp.Integer)):
             if int(size) < 1:
                 raise ModelError(f"layer {self.name!r}: size must be at least 1, got {size}")
+            budgets.check_layer_size(int(size), f"layer {self.name!r}")  # a layer of 10**50 units is refused here
             object.__setattr__(self, "size", int(size))
         elif size.is_positive is False or size.is_integer is False:
             raise ModelError(f"layer {self.name!r}: symbolic size {size} must be a positive integer symbol")
