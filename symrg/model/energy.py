@@ -421,11 +421,24 @@ def energy_model(
     constant
         A scalar added to the energy.
 
+    Notes
+    -----
+    No string is evaluated.  Entries, scalars and the constant are numbers or sympy
+    objects; a string is accepted only as a plain name (``"J"`` is ``Symbol("J")``, also
+    for names sympy would read as objects, such as ``"E"``, ``"I"`` or ``"beta"``) or a
+    plain numeric literal (``"0.5"``).  NaN, infinities and complex values are refused,
+    and every expression is checked against :mod:`symrg.model.budgets` (layer and matrix
+    sizes, the size of numbers an expression would evaluate to).
+
     Examples
     --------
     >>> m = energy_model([("v", 2, "spin"), ("h", 1, "spin")], {("v", "h"): "J"}, biases={"v": 0, "h": 0})
     >>> m.energy
     -J_{11}*h_1*v_1 - J_{21}*h_1*v_2
+    >>> energy_model([("v", 1), ("h", 1)], [("v", "h")], constant="2*x")
+    Traceback (most recent call last):
+    ...
+    symrg.errors.ModelError: the constant of energy_model: the string '2*x' is not read as code; pass a number, a sympy expression (sympy.Symbol('J') * 2), or a string that is a plain name or number
     """
     lays = _layers(layers)
     names = [l.name for l in lays]
