@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.rg.chain import decimate_chain
-from symrg.examples import seed_derivation
 from symrg.engine.marginalization import marginalize
-from symrg.rg.migdal_kadanoff import migdal_kadanoff
+from symrg.examples import seed_derivation
 from symrg.model.energy import dbm, energy_model, rbm, seed_dbm
-from symrg.output.serialize import SerializeError, dumps, load, loads, models_equal, save
 from symrg.model.units import Gaussian
+from symrg.output.serialize import SerializeError, dumps, load, loads, models_equal, save
+from symrg.rg.chain import decimate_chain
+from symrg.rg.migdal_kadanoff import migdal_kadanoff
 
 J = sp.Symbol("J", real=True)
 beta = sp.Symbol("beta", positive=True)
@@ -147,7 +147,6 @@ def test_bad_headers():
 
 
 def _result_cases() -> dict:
-    import numpy as np
 
     from symrg.engine.canonical import canonical_form
     from symrg.engine.cumulant_expansion import cumulant_expansion

@@ -40,11 +40,12 @@ from typing import Iterable, Mapping, Sequence
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from symrg.errors import ModelError
 from symrg.model import budgets, services
+from symrg.model.expressions import energy_expression
 from symrg.model.exprs import scaled_identity_factor
 from symrg.model.frozen import FrozenDict
 from symrg.model.naming import entry_name
-from symrg.model.expressions import energy_expression
 from symrg.model.terms import (
     Condition,
     EnumeratedTerm,
@@ -56,7 +57,6 @@ from symrg.model.terms import (
     Step,
 )
 from symrg.model.units import UnitKind
-from symrg.errors import ModelError
 
 __all__ = [
     "Layer",
@@ -264,7 +264,8 @@ class EnergyModel:
         for name, val in values.items():
             p = self.params.get(name)
             if p is None or p.value is None or not p.auto:
-                raise ModelError(f"{name!r} is not an explicit parameter of this model; they are {[k for k, q in self.params.items() if q.auto and q.value is not None]}")
+                explicit = [k for k, q in self.params.items() if q.auto and q.value is not None]
+                raise ModelError(f"{name!r} is not an explicit parameter of this model; they are {explicit}")
             arr = np.asarray(val, dtype=float).reshape(p.value.shape)
             out.update({p.value[i, j]: float(arr[i, j]) for i in range(p.value.rows) for j in range(p.value.cols)})
         return out
@@ -438,7 +439,7 @@ def energy_model(
     >>> energy_model([("v", 1), ("h", 1)], [("v", "h")], constant="2*x")
     Traceback (most recent call last):
     ...
-    symrg.errors.ModelError: the constant of energy_model: the string '2*x' is not read as code; pass a number, a sympy expression (sympy.Symbol('J') * 2), or a string that is a plain name or number
+    symrg.errors.ModelError: the constant of energy_model: the string '2*x' is not read as code; pass a number, ...
     """
     lays = _layers(layers)
     names = [l.name for l in lays]
@@ -509,7 +510,7 @@ def energy_model(
             continue
         spec = prec_spec.get(l.name, None)
         if spec is None:
-            out_quad[l.name] = l.kind.precision * sp.Identity(l.size)
+            out_quad[l.name] = getattr(l.kind, "precision") * sp.Identity(l.size)  # a Gaussian kind's precision
         elif isinstance(spec, str) and not _NUMBER.match(spec):
             p = _make_param(_name(spec, f"precision of layer {l.name!r}"), l.size, l.size, explicit=explicit)
             if p.value is not None:  # a symmetric matrix of symbols

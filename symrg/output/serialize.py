@@ -34,7 +34,8 @@ from sympy.core.assumptions import _assume_defined
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.errors import BudgetError, ModelError, SerializeError, SymrgError
+from symrg.model import budgets
 from symrg.model.energy import (
     Condition,
     EnergyModel,
@@ -46,9 +47,8 @@ from symrg.model.energy import (
     Param,
     Step,
 )
+from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.model.units import UnitKind, kind_class
-from symrg.errors import BudgetError, ModelError, SerializeError, SymrgError
-from symrg.model import budgets
 
 __all__ = ["dumps", "loads", "save", "load", "models_equal", "SerializeError", "FORMAT", "VERSION"]
 
@@ -166,7 +166,7 @@ class _Writer:
             self.index[key] = len(self.nodes) - 1
         return self.index[(type(root), root)]
 
-    def _node(self, e: sp.Basic, ids: list[int]) -> dict:
+    def _node(self, e: Any, ids: list[int]) -> dict:
         if isinstance(e, sp.Integer):
             return {"t": "Integer", "v": _int_text(e.p)}
         if isinstance(e, sp.Rational):
@@ -185,7 +185,7 @@ class _Writer:
         name = type(e).__name__
         if _whitelist().get(name) is not type(e):
             raise SerializeError(f"cannot save objects of class {name}; it is not in symrg's whitelist")
-        if not e.args:
+        if not ids:
             return {"t": name}
         return {"t": name, "a": ids}
 
@@ -338,7 +338,7 @@ def _kind(w: _Writer, k: UnitKind) -> dict:
     return out
 
 
-def _read_kind(r: _Reader, d: Any) -> UnitKind:
+def _read_kind(r: _Reader, d: Any) -> Any:
     # only registered UnitKind classes are built, with already validated sympy arguments
     t = d.get("type") if isinstance(d, dict) else None
     try:
@@ -678,14 +678,14 @@ class _Values:
             allowed = {f.name for f in dataclasses.fields(cls) if f.init}
             if not set(fields) <= allowed:
                 raise _bad(f"{cls.__name__}: unknown fields {sorted(set(fields) - allowed)[:5]}")
-            vals = {k: self.get(v, depth + 1) for k, v in fields.items()}
+            kw: dict[str, Any] = {k: self.get(v, depth + 1) for k, v in fields.items()}
             for f in dataclasses.fields(cls):
                 # a field declared as a sympy object must hold one (annotations are strings here)
                 ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-                if f.name in vals and ann.startswith("sp.") and "|" not in ann and vals[f.name] is not None \
-                        and not isinstance(vals[f.name], (sp.Basic, sp.MatrixBase)):
-                    raise _bad(f"{cls.__name__}.{f.name} must be a sympy object, got {type(vals[f.name]).__name__}")
-            return cls(**vals)
+                if f.name in kw and ann.startswith("sp.") and "|" not in ann and kw[f.name] is not None \
+                        and not isinstance(kw[f.name], (sp.Basic, sp.MatrixBase)):
+                    raise _bad(f"{cls.__name__}.{f.name} must be a sympy object, got {type(kw[f.name]).__name__}")
+            return cls(**kw)
         raise _bad(f"unknown value tag {sorted(d)[:3]}")
 
 
@@ -716,6 +716,7 @@ def dumps(obj: Any, indent: int | None = None) -> str:
     from symrg.rg.recursion import RecursionMap
 
     w = _Writer()
+    data: Any
     if isinstance(obj, EnergyModel):
         kind, data = "EnergyModel", _model(w, obj)
     elif isinstance(obj, RecursionMap):

@@ -100,7 +100,8 @@ def main() -> None:
     add("float: NaN encoding", SE, expr_doc([{"t": "Float", "mpf": [0, "0", -2, 0], "prec": 53}]))
     add("float: precision 10**7", SE, expr_doc([{"t": "Float", "mpf": [0, "3", 0, 2], "prec": 10**7}]))
     add("float: precision 0", SE, expr_doc([{"t": "Float", "mpf": [0, "3", 0, 2], "prec": 0}]))
-    add("float: JSON NaN exponent", SE, text='{"format": "symrg", "version": 1, "type": "Expr", "nodes": [{"t": "Float", "mpf": [0, "3", NaN, 2], "prec": 53}], "data": 0}')
+    add("float: JSON NaN exponent", SE, text='{"format": "symrg", "version": 1, "type": "Expr", '
+                                             '"nodes": [{"t": "Float", "mpf": [0, "3", NaN, 2], "prec": 53}], "data": 0}')
     add("float: mpf too short", SE, expr_doc([{"t": "Float", "mpf": [0, "3"], "prec": 53}]))
     add("symbol: inconsistent assumptions", SE, expr_doc([sym("x", positive=True, negative=True)]))
     add("symbol: unknown assumption", SE, expr_doc([sym("x", evil=True)]))
