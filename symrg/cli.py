@@ -39,10 +39,9 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
-
-from contextlib import contextmanager
 
 from symrg.output.document import FORMATS, Derivation
 from symrg.errors import CLIError, SymrgError

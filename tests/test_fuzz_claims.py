@@ -81,7 +81,7 @@ def test_every_claim_has_its_expected_outcome_and_nothing_runs(tmp_path, targets
     canary = tmp_path / "CANARY"
     wrong = []
     for i, entry in enumerate(ENTRIES):
-        got = _run_bounded(lambda: _outcome(entry, canary, targets))
+        got = _run_bounded(lambda entry=entry: _outcome(entry, canary, targets))
         if got != entry["expect"]:
             wrong.append((i, entry["category"], _claim(entry, canary)[:80], entry["against"][:40], entry["expect"], got))
     assert not canary.exists()
@@ -100,7 +100,7 @@ def test_the_command_line_maps_every_outcome_to_its_exit_status(tmp_path, capsys
         else:
             argv = ["verify", "--lhs", claim, "--rhs", "x" if entry["against"] == "open" else entry["against"][4:]]
         argv += ["--syntax", entry["syntax"], "--points", "8"]
-        got = _run_bounded(lambda: main(argv))
+        got = _run_bounded(lambda argv=argv: main(argv))
         expect = EXIT[entry["expect"]] if entry["expect"] in STATUSES else EXIT["bad input"]
         if got != expect:
             wrong.append((claim[:80], entry["expect"], got))

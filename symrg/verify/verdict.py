@@ -74,11 +74,11 @@ from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 from symrg.model.budgets import check_expression
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.model.units import kind_for_label
-from symrg.verify.parsing import Namespace, match_names, parse_claim
+from symrg.verify.parsing import Namespace, parse_claim
 from symrg.output import codegen as _codegen
 from symrg.verify.sampling import random_matrix
 from symrg.model.naming import entry_names
-from symrg.errors import BudgetError, ClaimError, SymrgError, VerifyError
+from symrg.errors import BudgetError, ClaimError, VerifyError
 
 __all__ = ["verify", "verify_result", "resolve_result", "named_results", "Verdict", "Counterexample", "VerifyError",
            "STATUSES"]
