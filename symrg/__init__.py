@@ -40,8 +40,8 @@ from symrg.output.numeric import lambdify
 from symrg.output.printing import latex
 from symrg.output.serialize import load, save
 from symrg.rg.block_exact import exact_renormalization
-from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.chain import decimate_chain
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.migdal_kadanoff import migdal_kadanoff
 from symrg.rg.recursion import RecursionMap
 from symrg.verify.brute_force import crosscheck

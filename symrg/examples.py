@@ -22,12 +22,12 @@ import numpy as np
 import sympy as sp
 
 from symrg.engine.canonical import canonical_form
-from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
 from symrg.engine.joint_cumulants import gaussian_layer_cumulant
-from symrg.output.document import Derivation
 from symrg.engine.marginalization import fold_all, marginalize
 from symrg.model.energy import seed_dbm
+from symrg.output.document import Derivation
 from symrg.output.numeric import lambdify
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
 
 __all__ = ["seed_derivation"]
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symrg.model.units import Discrete
 from symrg.rg.chain import chain_symbols, decimate_chain, transfer_matrix_log_z
 from symrg.rg.recursion import free_energy_from_flow
-from symrg.model.units import Discrete
 
 S = chain_symbols()
 K, h, g = S["K"], S["h"], S["g"]

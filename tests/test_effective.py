@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.verify.brute_force import brute_force_log_weight
 from symrg.engine.effective import convergence_ratio, cumulant_series, effective_couplings
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import ModelError, dbm, rbm, seed_dbm
+from symrg.verify.brute_force import brute_force_log_weight
 
 
 def _values(model, rng, w_scale):
@@ -134,7 +134,9 @@ def test_series_of_a_three_valued_visible_layer_matches_numeric_taylor_sums():
         got = float(sp.N(poly.xreplace(subs).xreplace(dict(zip(units, x)))))
         t = np.array(x) @ vals["W"]
         ref = -float(np.dot(vals["a"], x))
+        def A(e):
+            return mpmath.log(1 + mpmath.exp(e))
+
         for j in range(2):
-            A = lambda e: mpmath.log(1 + mpmath.exp(e))
             ref -= float(A(vals["b"][j])) + sum(float(mpmath.diff(A, vals["b"][j], n)) * t[j] ** n / math.factorial(n) for n in range(1, N + 1))
         assert abs(got - ref) < 1e-9

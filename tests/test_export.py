@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.rg.chain import decimate_chain
-from symrg.verify.brute_force import random_parameters
-from symrg.output.export import ExportError, export_energy, export_recursion, write_module
 from symrg.engine.marginalization import marginalize
-from symrg.rg.migdal_kadanoff import migdal_kadanoff
 from symrg.model.energy import dbm, energy_model, rbm, seed_dbm
+from symrg.output.export import ExportError, export_energy, export_recursion, write_module
+from symrg.rg.chain import decimate_chain
+from symrg.rg.migdal_kadanoff import migdal_kadanoff
+from symrg.verify.brute_force import random_parameters
 
 J = sp.Symbol("J", real=True)
 beta = sp.Symbol("beta", positive=True)

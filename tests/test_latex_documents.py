@@ -17,10 +17,10 @@ import pytest
 import sympy as sp
 
 from symrg.cli import load_derivation
-from symrg.output.document import Derivation
-from symrg.examples import seed_derivation
 from symrg.engine.marginalization import marginalize
+from symrg.examples import seed_derivation
 from symrg.model.energy import seed_dbm
+from symrg.output.document import Derivation
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = sorted((ROOT / "derivations").glob("*.py"))

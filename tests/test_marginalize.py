@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
 from symrg.engine.marginalization import fold_all, marginalize
 from symrg.model.energy import EnumeratedTerm, GaussianTerm, LogPartitionTerm, ModelError, dbm, energy_model, rbm, seed_dbm
 from symrg.output.numeric import ConditionError
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
 
 TOL = 1e-10
 

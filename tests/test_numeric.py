@@ -4,10 +4,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from symrg.verify.brute_force import brute_force_log_weight, random_parameters
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import rbm, seed_dbm
 from symrg.output.numeric import lambdify
+from symrg.verify.brute_force import brute_force_log_weight, random_parameters
 
 
 def _seed_values(rng, n_v, n_h, n_s):

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from symrg.verify.brute_force import crosscheck
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import Layer, ModelError, energy_model
 from symrg.model.units import Bernoulli, Discrete, Gaussian, Spin
+from symrg.verify.brute_force import crosscheck
 
 KINDS = [Bernoulli(), Spin(), Gaussian(), Gaussian(2), Discrete((0, 1, 2))]
 N_MODELS = 220

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from symrg.model.energy import ModelError
 from symrg.engine.trained import from_arrays, from_sklearn
+from symrg.model.energy import ModelError
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,9 @@ def test_exact_second_and_third_order_couplings_agree_with_the_fast_transform(fi
     # the pair coupling is the four-softplus closed form summed over hidden units
     W, b = t.values["W"], t.values["b"]
     i, j = block[0], block[1]
-    sp_ = lambda x: np.logaddexp(0, x)
+    def sp_(x):
+        return np.logaddexp(0, x)
+
     four = -np.sum(sp_(b + W[i] + W[j]) - sp_(b + W[i]) - sp_(b + W[j]) + sp_(b))
     assert abs(t.coupling([i, j]) - four) < 1e-12
 

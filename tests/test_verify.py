@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symrg.rg.chain import chain_symbols, decimate_chain
-from symrg.examples import seed_derivation
 from symrg.engine.marginalization import marginalize
+from symrg.examples import seed_derivation
 from symrg.model.energy import rbm, seed_dbm
+from symrg.rg.chain import chain_symbols, decimate_chain
 from symrg.verify.parsing import ClaimError
 from symrg.verify.testing import assert_equivalent
 from symrg.verify.verdict import Verdict, resolve_result, verify, verify_result
@@ -133,7 +133,7 @@ def test_positivity_where_declared():
 
 def test_chain_recursion_against_pathria():
     S = chain_symbols()
-    K, h = S["K"], S["h"]
+    K = S["K"]
     dec = decimate_chain("spin", 2)
     v = verify(r"\frac{1}{4}\log\left(\frac{\cosh(2K + h)\cosh(2K - h)}{\cosh(h)^{2}}\right)", dec.images[K])
     assert v.equal

@@ -40,12 +40,12 @@ import sympy as sp
 from symrg.engine.canonical import collect_monomials, reduce_on_support
 from symrg.engine.cumulants import cumulants
 from symrg.engine.marginalization import fold_all
-from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
 from symrg.engine.multilinear import exact_couplings as _numeric_exact
 from symrg.engine.multilinear import symbolic_couplings
 from symrg.model import services
-from symrg.model.frozen import freeze
+from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
 from symrg.model.expressions import _explicit_argument, explicit_block
+from symrg.model.frozen import freeze
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
@@ -272,8 +272,10 @@ def _values_of(model, unit):
 
 def _index_formula(model: EnergyModel, order: int) -> str:
     reductions = {
-        "mobius": r"v_i^2 = v_i:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,S\to\mathbb{N}_{\ge 1},\,|m| = n} \frac{n!}{\prod_{i\in S} m_i!} \prod_{i\in S} W_{ij}^{m_i}",
-        "walsh": r"s_i^2 = 1:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} \sum_{m:\,|m| = n,\; m_i \text{ odd} \Leftrightarrow i\in S} \frac{n!}{\prod_i m_i!} \prod_i W_{ij}^{m_i}",
+        "mobius": r"v_i^2 = v_i:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} "
+        r"\sum_{m:\,S\to\mathbb{N}_{\ge 1},\,|m| = n} \frac{n!}{\prod_{i\in S} m_i!} \prod_{i\in S} W_{ij}^{m_i}",
+        "walsh": r"s_i^2 = 1:\; c^{(n)}_S = \sum_j \frac{\kappa_n(\theta_j)}{n!} "
+        r"\sum_{m:\,|m| = n,\; m_i \text{ odd} \Leftrightarrow i\in S} \frac{n!}{\prod_i m_i!} \prod_i W_{ij}^{m_i}",
     }
     kinds = {t.kind.multilinear_basis for t in model.terms if isinstance(t, LogPartitionTerm)}
     red = [reductions[k] for k in kinds if k in reductions]

@@ -37,7 +37,6 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from symrg.model.exprs import MatScalar, is_zero_matrix, scaled_identity_factor
 from symrg.model.energy import (
     Condition,
     EnergyModel,
@@ -49,6 +48,7 @@ from symrg.model.energy import (
     Step,
 )
 from symrg.model.expressions import explicit_block
+from symrg.model.exprs import MatScalar, is_zero_matrix, scaled_identity_factor
 
 __all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
 

@@ -25,9 +25,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from symrg.engine.marginalization import marginalize
-from symrg.model.frozen import FrozenDict, array_hash, arrays_equal, readonly_array
-from symrg.model.energy import EnergyModel, ModelError, rbm
 from symrg.engine.multilinear import exact_couplings as _transform
+from symrg.model.energy import EnergyModel, ModelError, rbm
+from symrg.model.frozen import FrozenDict, array_hash, arrays_equal, readonly_array
 
 __all__ = ["TrainedRBM", "from_arrays", "from_sklearn", "ORIENTATIONS", "UNITS", "ENERGY_SIGNS"]
 

@@ -138,7 +138,9 @@ def _half_form(x, q) -> sp.Expr:
 
 def _bilinear(x, m, y) -> sp.Expr:
     """``x^T m y`` expanded, refused when the expansion would be too large."""
-    size = lambda e: len(sp.Add.make_args(e))
+    def size(e: sp.Expr) -> int:
+        return len(sp.Add.make_args(e))
+
     cost = sum(map(size, x)) * sum(map(size, y)) * max(map(size, m), default=1)
     if cost > MAX_EXPLICIT_ENTRIES:
         raise ModelError(

@@ -11,7 +11,10 @@ Examples
 >>> from symrg.model.energy import seed_dbm
 >>> from symrg.engine.marginalization import marginalize
 >>> print(marginalize(seed_dbm(), "s", "h").latex())
-H\\left(v\\right) = - a^{T} v - \\frac{\\left(b + U c + W^{T} v\\right)^{T} C \\left(b + U c + W^{T} v\\right)}{2} - \\frac{c^{T} c}{2} - \\frac{n_{h} + n_{s}}{2} \\log{\\left(2 \\pi \\right)} + \\frac{\\log{\\left(\\det\\left(I - U U^{T}\\right) \\right)}}{2}, \\quad \\text{where } C = \\left(I - U U^{T}\\right)^{-1}, \\quad \\text{valid when } I - U U^{T} \\succ 0
+H\\left(v\\right) = - a^{T} v - \\frac{\\left(b + U c + W^{T} v\\right)^{T} C \\left(b + U c + W^{T} v\\right)}{2}
+  - \\frac{c^{T} c}{2} - \\frac{n_{h} + n_{s}}{2} \\log{\\left(2 \\pi \\right)}
+  + \\frac{\\log{\\left(\\det\\left(I - U U^{T}\\right) \\right)}}{2}, \\quad \\text{where } C = \\left(I - U U^{T}\\right)^{-1},
+  \\quad \\text{valid when } I - U U^{T} \\succ 0
 """
 
 from __future__ import annotations

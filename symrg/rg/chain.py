@@ -39,8 +39,8 @@ import sympy as sp
 
 from symrg.model import services
 from symrg.model.frozen import freeze
-from symrg.rg.recursion import RecursionMap
 from symrg.model.units import Discrete, unit_kind
+from symrg.rg.recursion import RecursionMap
 
 __all__ = [
     "ChainDecimation",

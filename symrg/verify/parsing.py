@@ -60,9 +60,9 @@ from typing import Any, Callable, Iterable, Mapping
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from symrg.errors import ClaimError
 from symrg.model.exprs import MatScalar
 from symrg.model.naming import subscript_indices
-from symrg.errors import ClaimError
 
 __all__ = [
     "ClaimError",
@@ -1033,7 +1033,7 @@ def parse_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     >>> parse_latex(r"\input{/etc/passwd}")
     Traceback (most recent call last):
     ...
-    symrg.errors.ClaimError: LaTeX command \input is not supported (allowed: \frac, \log, \exp, \cosh, \sinh, \tanh, \sqrt, \det, \left( \right), \cdot, \pi, Greek letters)
+    symrg.errors.ClaimError: LaTeX command \input is not supported (allowed: \frac, \log, \exp, ..., Greek letters)
     """
     text = _precheck(text, "LaTeX")
     ns = _namespace(namespace)
