@@ -250,21 +250,31 @@ def _ix(x):
 
 
 def _pd_check(m, what):
-    """Refuse unless the symmetric part of ``m`` is positive definite (tolerance relative to its scale)."""
+    """Refuse unless the symmetric part of ``m`` is positive definite with a margin relative to its scale.
+
+    The test is a Cholesky factorization of ``S - tol I`` with ``tol = 16 n eps ||S||_inf``
+    (it succeeds exactly when the smallest eigenvalue exceeds ``tol``); eigenvalues are
+    computed only to explain a refusal.
+    """
     f = _np.asarray(m, dtype=float) if not _np.iscomplexobj(m) else None
     if f is None or f.ndim != 2 or f.shape[0] != f.shape[1]:
         raise ConditionError(f"condition violated: {what} is not a real square matrix")
     if not _np.all(_np.isfinite(f)):
         raise ConditionError(f"condition violated: {what} has NaN or infinite entries")
-    w = _np.linalg.eigvalsh((f + f.T) / 2)
-    scale = float(_np.abs(w).max()) if w.size else 0.0
-    tol = 16 * f.shape[0] * _EPS * scale
-    if not w.size or w.min() <= tol:
-        lo = float(w.min()) if w.size else 0.0
+    s = (f + f.T) / 2
+    n = s.shape[0]
+    scale = float(_np.abs(s).sum(axis=1).max()) if n else 0.0
+    tol = 16 * n * _EPS * scale
+    try:
+        if n == 0 or scale == 0.0:
+            raise _np.linalg.LinAlgError
+        _np.linalg.cholesky(s - tol * _np.eye(n))
+    except _np.linalg.LinAlgError:
+        lo = float(_np.linalg.eigvalsh(s).min()) if n else 0.0
         raise ConditionError(
             f"condition violated: {what} is not positive definite "
             f"(smallest eigenvalue {lo:.3g}, tolerance {tol:.3g} relative to its scale {scale:.3g})"
-        )
+        ) from None
 '''
 
 _NUMPY_SOURCE = r'''
@@ -392,7 +402,16 @@ def _inv_pd(m, what):
 
 
 def _logdet_pd(m, what):
-    return 2.0 * float(_np.log(_np.diag(_chol(m, what))).sum())
+    return _logdet_chol(_chol(m, what))
+
+
+def _inv_chol(L):
+    L_inv = _np.linalg.inv(L)
+    return L_inv.T @ L_inv
+
+
+def _logdet_chol(L):
+    return 2.0 * float(_np.log(_np.diag(L)).sum())
 
 
 def _det(m):
@@ -545,7 +564,16 @@ def _inv_pd(m, what):
 
 
 def _logdet_pd(m, what):
-    L = _chol(m, what)
+    return _logdet_chol(_chol(m, what))
+
+
+def _inv_chol(L):
+    Li = _mp.inverse(L)
+    out = Li.T * Li
+    return _np.array([[out[i, j] for j in range(out.cols)] for i in range(out.rows)], dtype=object)
+
+
+def _logdet_chol(L):
     return 2 * _mp.fsum(_mp.log(L[i, i]) for i in range(L.rows))
 
 
@@ -818,8 +846,10 @@ class Printer:
     operators.  Logarithms are written in their stable forms.
     """
 
-    def __init__(self, names: Mapping[Any, str]) -> None:
+    def __init__(self, names: Mapping[Any, str], factors: Mapping[Any, str] | None = None) -> None:
         self.names = dict(names)
+        # matrices whose Cholesky factor is already a variable (inverse and log det reuse it)
+        self.factors = factors if factors is not None else {}
 
     # -- entry point -------------------------------------------------------------------
     def __call__(self, e: Any) -> str:
@@ -918,6 +948,8 @@ class Printer:
     def log(self, arg: sp.Expr) -> str:
         c = self.code
         if isinstance(arg, sp.Determinant):  # log det by Cholesky, never det then log
+            if arg.arg in self.factors:
+                return f"_logdet_chol({self.factors[arg.arg]})"
             return f"_logdet_pd({c(arg.arg)}, {_lit(_describe(arg.arg))})"
         if arg in self.names:
             return f"_log({self.names[arg]})"
@@ -981,6 +1013,8 @@ class Printer:
         if isinstance(e, sp.Transpose):
             return f"_T({c(e.arg)})"
         if isinstance(e, sp.Inverse):
+            if e.arg in self.factors:
+                return f"_inv_chol({self.factors[e.arg]})"
             return f"_inv_pd({c(e.arg)}, {_lit(_describe(e.arg))})"
         if isinstance(e, sp.MatPow):
             if not (e.exp.is_Integer and e.exp >= 0):
@@ -1287,7 +1321,8 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
         names[p.symbol] = f"_v{k}"
     for k, i in enumerate(model.intermediates):
         names[i.symbol] = f"_c{k}"
-    pr = Printer(names)
+    factors: dict = {}  # one check and one Cholesky factor per distinct matrix
+    pr = Printer(names, factors)
 
     def code(e: Any) -> str:
         try:
@@ -1328,18 +1363,24 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
     inter_syms = {i.symbol for i in model.intermediates}
     cond_text = []
 
+    def factor(m: Any, what: str) -> str:
+        if m not in factors:
+            var = f"_L{len(factors)}"
+            pre.append(f"    {var} = _chol({code(m)}, {_lit(what)})")
+            factors[m] = var
+        return factors[m]
+
     def emit_ready() -> None:
         for cnd in list(pending):
             needs = cnd.matrix.atoms(sp.MatrixSymbol) & inter_syms
             if needs <= defined:
-                what = f"{_describe(cnd.matrix)} ({cnd.reason})"
-                pre.append(f"    _chol({code(cnd.matrix)}, {_lit(what)})")
+                factor(cnd.matrix, f"{_describe(cnd.matrix)} ({cnd.reason})")
                 pending.remove(cnd)
 
     emit_ready()
     for k, i in enumerate(model.intermediates):
-        what = f"{_describe(i.inverse_of)} (defining {i.symbol.name})"
-        pre.append(f"    _c{k} = _inv_pd({code(i.inverse_of)}, {_lit(what)})")
+        L = factor(i.inverse_of, f"{_describe(i.inverse_of)} (defining {i.symbol.name})")
+        pre.append(f"    _c{k} = _inv_chol({L})")
         defined.add(i.symbol)
         emit_ready()
     if pending:  # pragma: no cover - conditions only mention the model's intermediates
