@@ -91,3 +91,35 @@ def test_unreadable_and_hostile_equations_are_reported_not_run(tmp_path):
 
 def test_find_math_skips_comments():
     assert [b for b, _ in find_math("% $x = 1$\n$y = 2$ \\[z\\]")] == ["y = 2", "z"]
+
+
+def test_symrg_verify_derivation_and_note_prints_the_three_verdicts(tmp_path, capsys):
+    from symrg.cli import EXIT, main
+
+    note = tmp_path / "notes.tex"
+    note.write_text(NOTE_TEX)
+    status = main(["verify", str(ROOT / "derivations" / "ising_chain_decimation.py"), str(note)])
+    out = capsys.readouterr().out
+    assert status == EXIT["not equal"]
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith(("K' (b=2)", "h' (b=2)", "g' (b=2)"))]
+    assert [(r[0], r[2], r[3]) for r in rows[:3]] == [("K'", "5", "EQUAL"), ("h'", "6", "EQUAL"), ("g'", "7", "NOT")]
+    assert "g' (b=2) (line 7): " in out and "counterexample" in out
+    assert out.count("coefficient of one term: the term") == 1  # the diagnosis, printed once
+    assert "unchecked (no equation in the note): K' (general b)" in out
+    # a note of correct equations only exits 0 (all proved)
+    good = tmp_path / "good.md"
+    good.write_text("$$K' = \\tfrac14\\ln\\frac{\\cosh(2K+h)\\cosh(2K-h)}{\\cosh^2 h}$$\n")
+    assert main(["verify", str(ROOT / "derivations" / "ising_chain_decimation.py"), "--notes", str(good)]) == EXIT["equal"]
+
+
+def test_matrix_results_named_by_their_expression():
+    from symrg.examples import seed_derivation
+
+    note = (r"$$ H(\mathbf{v}) = -\mathbf{a}^{\top}\mathbf{v} - \tfrac{1}{2}\bigl(\mathbf{b} + U\mathbf{c} + W^{\top}"
+            r"\mathbf{v}\bigr)^{\top} C \bigl(\mathbf{b} + U\mathbf{c} + W^{\top}\mathbf{v}\bigr) - \tfrac{1}{2}"
+            r"\mathbf{c}^{\top}\mathbf{c} - \frac{n_h + n_s}{2}\ln 2\pi + \tfrac{1}{2}\ln\det\bigl(I - U U^{\top}\bigr) $$"
+            "\n" r"with $C = (I - U U^{\top})^{-1}$ and $W C W^{\top} = W C^{\top} W^{T}$.")
+    report = check_notes(note, seed_derivation(), markdown=True)
+    assert [c.result for c in report.checks] == ["H(v)", "C", "W C W^T"]
+    assert all(c.status in ("equal", "consistent") for c in report.checks), report.table()
+    assert report.unchecked == ("H(v,h)",)

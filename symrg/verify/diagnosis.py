@@ -229,13 +229,14 @@ def _screen(points: list) -> tuple[str, Any] | None:
         return "transpose", None
     if np.ndim(d0) == 0 and np.ndim(c0) == 0:
         off = complex(c0) - complex(d0)
-        if _holds(points, lambda c, d: _close(complex(c) - complex(d), off)):
+        # agreement in double precision is no finding (the sides may differ below it)
+        if not _close(off, 0) and _holds(points, lambda c, d: _close(complex(c) - complex(d), off)):
             return "offset", _rational(off)
     flat_d = np.ravel(np.asarray(d0, dtype=complex))
     k = int(np.argmax(np.abs(flat_d))) if flat_d.size else 0
     if flat_d.size and abs(flat_d[k]) > 1e-12 and np.shape(c0) == np.shape(d0):
         r = complex(np.ravel(np.asarray(c0, dtype=complex))[k] / flat_d[k])
-        if _holds(points, lambda c, d: _close(c, r * np.asarray(d))):
+        if not _close(r, 1) and _holds(points, lambda c, d: _close(c, r * np.asarray(d))):
             return "factor", _rational(r)
     return None
 
@@ -341,6 +342,8 @@ def diagnose(claim: Any, derived: Any, evaluate: Evaluate | None = None, n_point
         how = "symbolic" if proof is not None and _zero(proof) else "numeric"
         return Diagnosis(kind, value, detail, how, n)
 
+    if n >= 3 and _holds(pts, lambda c, d: _close(c, d)):
+        return None  # the sides agree in double precision: nothing to tell at these points
     if n >= 3:
         screened = _screen(pts)
         if screened is not None:

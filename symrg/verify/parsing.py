@@ -624,12 +624,11 @@ def parse_sympy(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     """
     text = _precheck(text, "sympy-syntax")
     ns = _namespace(namespace)
-    try:
-        # ^ is a power, with the precedence of ** (as in sympy's own parser)
-        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
-        msg = getattr(e, "msg", None) or str(e)
-        raise ClaimError(f"not a valid expression: {msg}") from None
+    # hand-typed syntax (2K, K', Unicode minus, ^ for **) becomes Python syntax, parsed by
+    # the ast module (never run); syntax errors name their position with a caret
+    from symrg.verify.latex_reader import sympy_syntax_tree  # latex_reader builds on this module
+
+    tree, ns = sympy_syntax_tree(text, ns)
     b = _AstBuilder(ns)
     b.check(tree)
     try:
@@ -1033,17 +1032,16 @@ def parse_latex(text: str, namespace: Namespace | Mapping | None = None) -> Any:
     >>> parse_latex(r"\input{/etc/passwd}")
     Traceback (most recent call last):
     ...
-    symrg.errors.ClaimError: LaTeX command \input is not supported (allowed: \frac, \log, \exp, ..., Greek letters)
+    symrg.errors.ClaimError: \input is refused: a claim may not read or write files or define macros (position 0):
+    ...
+
+    The reading is done by :func:`symrg.verify.latex_reader.read_latex` (the notation of
+    papers: ``\cosh^2 h``, ``\frac14``, ``K' = ...``, ``align`` rows, primes; every error
+    with its position and a caret).
     """
-    text = _precheck(text, "LaTeX")
-    ns = _namespace(namespace)
-    text = text.strip().strip("$").strip()
-    try:
-        return _finish(_LatexParser(text, ns).parse())
-    except ClaimError:
-        raise
-    except (TypeError, ValueError, sp.ShapeError, RecursionError) as e:
-        raise ClaimError(f"the claim is not a valid expression: {e}") from None
+    from symrg.verify.latex_reader import read_latex  # latex_reader builds on this module
+
+    return read_latex(text, namespace)
 
 
 def parse_claim(claim: Any, namespace: Namespace | Mapping | None = None, syntax: str = "auto") -> Any:

@@ -74,6 +74,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 from symrg.model.budgets import check_expression
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.model.units import kind_for_label
+from symrg.verify.diagnosis import Diagnosis, diagnose
 from symrg.verify.parsing import Namespace, parse_claim
 from symrg.output import codegen as _codegen
 from symrg.verify.sampling import random_matrix
@@ -207,6 +208,10 @@ class Verdict:
         The sizes given to symbolic dimensions at the points compared (abstract mode).
     budget : str
         The time budget that ran out, if any (``"symbolic simplification (10 s)"``).
+    diagnosis : symrg.verify.diagnosis.Diagnosis or None
+        For ``"not equal"``: what kind of difference it is (constant factor, offset, sign
+        flip, transposed matrix, one missing term, part of the domain), when that can be
+        established.
     """
 
     status: str
@@ -223,6 +228,7 @@ class Verdict:
     atol: float | None = None
     sizes: tuple = ()
     budget: str = ""
+    diagnosis: Diagnosis | None = None
 
     @property
     def equal(self) -> bool:
@@ -240,6 +246,8 @@ class Verdict:
     def text(self) -> str:
         """The verdict with the full counterexample (every value of the point), as the CLI prints it."""
         head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
+        if self.diagnosis is not None:
+            head += f"\n  diagnosis: {self.diagnosis.text()}"
         if self.counterexample is not None:
             return head + "\n" + self.counterexample.text()
         return head
@@ -252,6 +260,8 @@ class Verdict:
           at K = ...: claimed ..., derived ... (difference ...)
         """
         head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
+        if self.diagnosis is not None:
+            head += f"\n  diagnosis: {self.diagnosis.text()}"
         if self.counterexample is not None:
             return head + "\n  " + self.counterexample.brief()
         return head
@@ -1442,10 +1452,48 @@ def verify(
     num = replace(num, claim=claim_value, derived=derived_value)
     if sym[0] == "nonzero":
         ce = num.counterexample if num.status == "not equal" else None
-        return replace(num, status="not equal", method="symbolic", reason=sym[1], counterexample=ce)
+        num = replace(num, status="not equal", method="symbolic", reason=sym[1], counterexample=ce)
     if spent and num.status in ("consistent", "undecided"):
         num = replace(num, reason=f"{num.reason}; the symbolic attempt stopped at its budget, {spent}", budget=spent)
-    return num
+    return _with_diagnosis(num, ctx, choices, seed, numeric_budget)
+
+
+#: points at which a diagnosis looks for a simple relation between the two sides
+DIAGNOSIS_POINTS = 12
+
+
+def _with_diagnosis(v: Verdict, ctx: _Context, choices: Sequence[int], seed: int, budget: float | None) -> Verdict:
+    """A "not equal" verdict with the kind of difference named (:mod:`symrg.verify.diagnosis`).
+
+    The diagnosis evaluates both sides (and their terms) at fresh points of the valid
+    region, in a child process with the numeric budget; a diagnosis that fails or runs
+    out of time is simply left out.
+    """
+    if v.status != "not equal" or v.claim is None or v.derived is None:
+        return v
+
+    def evaluate(exprs: Sequence[Any]) -> list:
+        sampler = _Sampler(list(exprs), ctx, np.random.default_rng(seed + 1), choices)
+        out = []
+        with np.errstate(all="ignore"):
+            for k in range(DIAGNOSIS_POINTS):
+                pt = sampler.point(k)
+                if pt is None:
+                    continue
+                env, szs, report, _ = pt
+                try:
+                    vals = [np.asarray(_Evaluator(env, szs)(e)) for e in exprs]
+                except (_Undefined, ValueError, ZeroDivisionError, OverflowError, TypeError):
+                    continue
+                if all(np.all(np.isfinite(x)) for x in vals):
+                    out.append((report, vals))
+        return out
+
+    try:
+        found = _bounded(lambda: diagnose(v.claim, v.derived, evaluate), budget, "diagnosis")
+    except Exception:  # noqa: BLE001 - a diagnosis is a courtesy: never at the cost of the verdict
+        return v
+    return replace(v, diagnosis=found) if found is not None else v
 
 
 def _safe_symbolic_step(diff: Any, ctx: _Context) -> tuple[str, str]:
