@@ -245,3 +245,14 @@ def test_new_constructs_keep_hostile_input_out(tmp_path):
         with pytest.raises(ClaimError):
             read_equations(s, Namespace())
     assert not canary.exists()
+
+
+def test_the_reader_never_hands_text_to_an_evaluator():
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "symrg" / "verify"
+    for name in ("latex_reader.py", "notes.py", "diagnosis.py"):
+        code = "\n".join(ln for ln in (root / name).read_text().splitlines() if not ln.lstrip().startswith(("#", ">>>")))
+        for forbidden in (r"\bsympify\(", r"\bparse_expr\(", r"(?<![\w.])eval\(", r"(?<![\w.])exec\(",
+                          r"(?<![\w.])compile\(", r"__import__\(", r"\blambdify\("):
+            assert not re.search(forbidden, code), (name, forbidden)
