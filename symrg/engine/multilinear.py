@@ -321,9 +321,9 @@ def couplings_by_order(couplings: Any, *, tol: float = 0.0) -> dict[int, dict[tu
     c = np.asarray(couplings)
     n = _n_from_length(c.shape[0])
     table: dict[int, dict[tuple[int, ...], Any]] = {0: {(): c[0].item() if c.dtype != object else c[0]}}
+    keep: Any  # indices of the nonzero couplings: a list (object arrays) or an index array
     if c.dtype == object:
-        keep = range(1, 1 << n)
-        keep = [k for k in keep if c[k] != 0]
+        keep = [k for k in range(1, 1 << n) if c[k] != 0]
     else:
         keep = np.flatnonzero(np.abs(c) > tol)
         keep = keep[keep > 0]

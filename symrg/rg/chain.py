@@ -39,7 +39,7 @@ import sympy as sp
 
 from symrg.model import services
 from symrg.model.frozen import freeze
-from symrg.model.units import Discrete, unit_kind
+from symrg.model.units import UnitKind, unit_kind
 from symrg.rg.recursion import RecursionMap
 
 __all__ = [
@@ -101,7 +101,7 @@ class ChainDecimation:
 
     Attributes
     ----------
-    units : Discrete
+    units : UnitKind
         Unit kind of the chain.
     b : Expr
         Scale factor (Integer or Symbol).
@@ -129,7 +129,7 @@ class ChainDecimation:
         dropped terms (zero when exact).
     """
 
-    units: Discrete
+    units: UnitKind
     b: sp.Expr
     couplings: tuple
     constant: sp.Symbol
@@ -231,14 +231,15 @@ def _hyperbolic_form(expr: sp.Expr) -> sp.Expr:
     """
     expr = sp.expand(expr)
     parts = [_split_exp(t) for t in sp.Add.make_args(expr)]
-    if any(p is None for p in parts) or len(parts) < 2:
+    split = [p for p in parts if p is not None]
+    if len(split) < len(parts) or len(split) < 2:
         return expr
-    exps = [e for _, e in parts]
+    exps = [e for _, e in split]
     centres = {sp.expand((exps[i] + exps[j]) / 2) for i in range(len(exps)) for j in range(i, len(exps))}
     best = None
     for A in centres:
         coeffs: dict = {}
-        for c, e in parts:
+        for c, e in split:
             d = sp.expand(e - A)
             coeffs[d] = coeffs.get(d, 0) + c
         out = sp.S.Zero

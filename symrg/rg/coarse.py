@@ -165,6 +165,7 @@ def majority(tie: str | Callable | None = None) -> CoarseRule:
             return sp.Rational(1, 2)
         if tie == "first":
             return sp.Integer(1) if x[0] > 0 else sp.Integer(0)
+        assert callable(tie)  # the only other value the check above lets through
         return sp.sympify(tie(x))
 
     return CoarseRule("majority", (("tie", tie if isinstance(tie, str) or tie is None else getattr(tie, "__name__", "callable")),), prob)

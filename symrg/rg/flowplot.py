@@ -201,7 +201,7 @@ def plot_flow(
         raise ValueError(f"rmap: plot_flow draws maps of one or two couplings, this one has {n}")
     if ranges is None:
         ranges = [(0.0, 1.0)] * n
-    ranges = [tuple(map(float, r)) for r in ranges]
+    ranges = [(float(lo), float(hi)) for lo, hi in ranges]
     if len(ranges) != n:
         raise ValueError(f"ranges: expected {n} (lo, hi) pairs, got {len(ranges)}")
     if fixed_points is None:

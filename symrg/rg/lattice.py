@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -431,6 +431,8 @@ class BlockPartition:
     motif: tuple
     superlattice: tuple
     name: str = "blocks"
+    # the inverse superlattice matrix, derived in __post_init__ (not part of the value)
+    _minv: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         d = self.lattice.dim
@@ -522,7 +524,7 @@ class BlockPartition:
         return self._finite_blocks()
 
     # -- which bonds join which blocks ----------------------------------------------
-    def terms_touching(self, interaction: Interaction, block: Sequence[int] = None) -> tuple:
+    def terms_touching(self, interaction: Interaction, block: Sequence[int] | None = None) -> tuple:
         """Terms of ``interaction`` (infinite lattice) with a site in ``block``.
 
         Each term is the sorted tuple of its site coordinates.

@@ -71,6 +71,7 @@ def migdal_kadanoff(d: int, b: int = 2) -> RecursionMap:
     f = bond_moving(d, b)
     moved = {K: f * K, g: f * g}
     image = chain.images[0].subs(moved, simultaneous=True)
+    assert chain.constant_image is not None  # a decimated chain carries its constant g
     gimg = sp.expand(chain.constant_image.subs(moved, simultaneous=True))
     return RecursionMap((K,), (image,), b, g, gimg, name=f"Migdal-Kadanoff d={d} b={b}")
 

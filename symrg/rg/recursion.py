@@ -301,7 +301,7 @@ def solve_with_timeout(eqs: Sequence[sp.Expr], syms: Sequence[sp.Symbol], timeou
         except Exception:  # noqa: BLE001 - sympy raises many kinds on unsolvable input
             return None
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")  # a concrete context
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_solve_worker, args=(child, tuple(eqs), tuple(syms)), daemon=True)
     proc.start()
@@ -453,7 +453,7 @@ class RecursionMap:
     @property
     def generated_constant(self) -> sp.Expr | None:
         """The constant generated in one step, ``g0'`` at ``g0 = 0``."""
-        if self.constant is None:
+        if self.constant is None or self.constant_image is None:  # set together (__post_init__)
             return None
         return self.constant_image.subs(self.constant, 0)
 
@@ -569,7 +569,7 @@ class RecursionMap:
             best = min(cands, key=_cost)
             images.append(best.subs(back))
         gimg = None
-        if self.constant is not None:
+        if self.constant is not None and self.constant_image is not None:  # set together
             gpos = _simplify_candidates(self.constant_image.subs(inv_pos, simultaneous=True))
             gimg = gpos.subs(back)
         base = self.origin[0] if self.origin is not None else self.couplings
@@ -668,7 +668,7 @@ class RecursionMap:
             Jp = Jp.applyfunc(sp.simplify)
             if Jp.has(sp.nan, sp.zoo):
                 exact = False
-        if exact and not Jp.free_symbols - ({self.b} if isinstance(self.b, sp.Symbol) else set()):
+        if exact and Jp is not None and not Jp.free_symbols - ({self.b} if isinstance(self.b, sp.Symbol) else set()):
             try:
                 if self.dimension == 1:
                     eig = [(Jp[0, 0], (sp.Integer(1),))]
@@ -908,6 +908,7 @@ def free_energy_from_flow(rmap: RecursionMap, start: Any, dps: int = 30, max_ste
     if rmap.constant is None:
         raise ValueError("rmap: the map carries no constant term (constant=None), so it has no free energy")
     s = rmap.volume_factor
+    assert s is not None  # the map carries a constant
     if isinstance(rmap.b, sp.Symbol) and s.has(rmap.b):
         raise ValueError("free_energy_from_flow needs a numeric scale factor: substitute b first")
     rmap._require_numeric("free_energy_from_flow")
