@@ -803,7 +803,8 @@ class _Reader:
             if not self.starts_factor(bare=False) or (t.kind == "cmd" and t.text in ("cdot", "times")):
                 raise self.error(f"\\{tok.text} needs an argument", t)
             arg = self.postfix()
-            if fname in ("log", "ln") and isinstance(arg, sp.Number) and self.at("cmd") and self.peek().text in _COMMAND_FUNCTIONS:
+            if (fname in ("log", "ln") and isinstance(arg, sp.Number) and self.at("cmd")
+                    and (p := self.peek()) is not None and p.text in _COMMAND_FUNCTIONS):
                 # \ln 2\cosh x is log(2 cosh x), as papers mean it
                 nxt = self.peek()
                 arg = self.guard(nxt, _mul, arg, self.postfix())
@@ -1166,7 +1167,7 @@ def normalize_sympy_syntax(text: str) -> tuple[str, list[int], dict[str, str]]:
     """
     toks: list[tuple[str, str, int]] = []
     for m in _PY_TOKEN.finditer(text):
-        kind, s = m.lastgroup, m.group(0)
+        kind, s = m.lastgroup or "", m.group(0)  # every alternative of _PY_TOKEN is named
         if kind == "other" and s in _UNICODE_OPS:
             kind, s = "op", _UNICODE_OPS[s]
         elif kind == "name":

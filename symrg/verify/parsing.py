@@ -55,7 +55,7 @@ import ast
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, cast
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -595,7 +595,7 @@ class _AstBuilder:
         if isinstance(node, ast.Attribute):  # .T only (checked)
             return _transpose(self.build(node.value))
         if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](self.build(node.args[0]))
+            return FUNCTIONS[cast(ast.Name, node.func).id](self.build(node.args[0]))  # a Name (checked)
         if isinstance(node, ast.Subscript):
             sl = node.slice
             parts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
@@ -606,7 +606,7 @@ class _AstBuilder:
                 idx.append(p.value)
             if not 1 <= len(idx) <= 2:
                 raise ClaimError("use one or two indices, e.g. a[1] or W[1, 2]")
-            return self.ns.entry(node.value.id, tuple(idx))
+            return self.ns.entry(cast(ast.Name, node.value).id, tuple(idx))  # a Name (checked)
         if isinstance(node, ast.Tuple):
             raise ClaimError("a tuple is not an expression; did you mean W[1, 2]?")
         raise ClaimError(f"{type(node).__name__} is not allowed in a claim")  # pragma: no cover - caught by check
@@ -717,7 +717,7 @@ class _LatexParser:
             raise ClaimError(f"expected {text!r} at position {t.pos}, found {t.text!r}")
 
     def skip_spacing(self) -> None:
-        while self.at("cmd") and self.peek().text in _SPACING:
+        while self.at("cmd") and (t := self.peek()) is not None and t.text in _SPACING:
             self.i += 1
 
     def enter(self) -> None:
@@ -729,8 +729,8 @@ class _LatexParser:
     def parse(self) -> Any:
         value = self.expr()
         self.skip_spacing()
-        if self.peek() is not None:
-            t = self.peek()
+        t = self.peek()
+        if t is not None:
             raise ClaimError(f"unexpected {t.text!r} at position {t.pos} in the LaTeX claim")
         return value
 
