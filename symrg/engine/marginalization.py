@@ -271,7 +271,9 @@ def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
     q = model.quadratic.get(name)
     if q is not None and not is_zero_matrix(q):
         # x^2 = s x + p on the support (v^2 = v, s^2 = 1): the diagonal goes into field and constant
-        s, p = kind.square_reduction()
+        reduction = kind.square_reduction()
+        assert reduction is not None  # _closed_form_possible admits only two-valued kinds here
+        s, p = reduction
         if s != 0:
             theta = _add(theta, -s * DiagonalOf(q) / 2)
         if p != 0:

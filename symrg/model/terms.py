@@ -18,7 +18,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from symrg.errors import ModelError
 from symrg.model import budgets, services
 from symrg.model.exprs import scaled_identity_factor
-from symrg.model.units import Bernoulli, Discrete, UnitKind, unit_kind
+from symrg.model.units import Bernoulli, UnitKind, unit_kind
 
 __all__ = [
     "Layer",
@@ -146,7 +146,7 @@ class LogPartitionTerm:
     """
 
     layer: str
-    kind: Discrete
+    kind: UnitKind  # a discrete kind (any UnitKind with a finite support)
     size: int | sp.Symbol
     theta: MatrixExpr | None
     weights: tuple  # ((M, W_ML), ...)
@@ -214,7 +214,7 @@ class EnumeratedTerm:
 
     layer: str
     layers: tuple[str, ...]
-    kind: Discrete
+    kind: UnitKind  # a discrete kind
     size: int
     theta: MatrixExpr | None
     quadratic: MatrixExpr | None
