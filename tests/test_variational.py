@@ -1,0 +1,175 @@
+"""Kadanoff's variational RG as a Boltzmann machine (symrg.rg.variational), issue 15 item 4.
+
+Every coarse hamiltonian is compared with independent routes: brute-force enumeration of the
+fine configurations, the block-RG route (``exact_renormalization``), quadrature.
+"""
+
+import itertools
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import symrg
+from symrg.engine.multilinear import configurations
+from symrg.errors import ModelError
+from symrg.rg.block_exact import exact_renormalization
+from symrg.rg.coarse import decimation, majority, smooth
+from symrg.rg.lattice import chain, chain_blocks, ising_model, square, square_blocks
+from symrg.rg.variational import (
+    decimation_machine,
+    ising_hamiltonian,
+    machine_log_weights,
+    ring_couplings,
+    rule_multilinear,
+    rule_table_defect,
+    trace_defect,
+)
+
+K, L, B = sp.symbols("K L B", real=True)
+
+
+def ring_with_nnn(n):
+    J = sp.zeros(n, n)
+    for i in range(n):
+        J[i, (i + 1) % n] = J[(i + 1) % n, i] = K
+        J[i, (i + 2) % n] = J[(i + 2) % n, i] = L
+    return sp.ImmutableMatrix(J)
+
+
+def coarse_values(vr, values, m):
+    f = symrg.lambdify(vr.coarse)
+    hs = configurations(m, "spin").astype(float)
+    return np.array([float(f(h=row, **values)) for row in hs])
+
+
+def brute_force_decimation(n, kept, values):
+    """-log sum over v with v_kept = h of exp(sum_i K v_i v_{i+1} + L v_i v_{i+2} + B v_i)."""
+    m = len(kept)
+    out = []
+    for hrow in configurations(m, "spin"):
+        terms = []
+        for v in itertools.product((-1, 1), repeat=n):
+            if any(v[k] != hrow[j] for j, k in enumerate(kept)):
+                continue
+            lw = sum(values["K"] * v[i] * v[(i + 1) % n] + values["L"] * v[i] * v[(i + 2) % n] + values["B"] * v[i]
+                     for i in range(n))
+            terms.append(lw)
+        out.append(-float(mpmath.log(mpmath.fsum(mpmath.exp(t) for t in terms))))
+    return np.array(out)
+
+
+def test_decimation_trace_condition_is_symbolically_exact():
+    vr = decimation_machine(ring_with_nnn(8), kept=(0, 2, 4, 6), fields=[B] * 8)
+    assert vr.trace_defect == 0
+    # the rule itself: exp(T) = prod (1 + h_j v_{2j}) / 2, its h-sum expands to exactly 1
+    v = sp.symbols("v_1:9", real=True)
+    h = sp.symbols("h_1:5", real=True)
+    total = sum(vr.rule.subs(dict(zip(h, s))) for s in itertools.product((-1, 1), repeat=4))
+    assert sp.expand(total) == 1
+    assert vr.rule.free_symbols <= set(v) | set(h)
+
+
+def test_decimation_weights_are_read_off_the_hamiltonian():
+    vr = decimation_machine(ring_couplings(8, K), kept=(0, 2, 4, 6))
+    W = vr.machine.params["W_xh"].value
+    # x_a = v_{2a+1} sits between h_a = v_{2a} and h_{a+1} = v_{2a+2}
+    expected = sp.zeros(4, 4)
+    for a in range(4):
+        expected[a, a] = expected[a, (a + 1) % 4] = K
+    assert W == expected
+    assert not vr.machine.quadratic  # nearest neighbours only: no intra-layer couplings
+
+
+@pytest.mark.parametrize("values", [{"K": 0.3, "L": 0.0, "B": 0.0}, {"K": 0.7, "L": -0.2, "B": 0.15}])
+def test_coarse_hamiltonian_equals_block_rg_and_brute_force(values):
+    n, kept = 8, (0, 2, 4, 6)
+    vr = decimation_machine(ring_with_nnn(n), kept=kept, fields=[B] * n)
+    mine = coarse_values(vr, values, 4)
+    ring = ising_model(chain(n), {"K": 1, "L": 2, "B": "field"})
+    ex = exact_renormalization(ring, chain_blocks(ring.lattice, 2), decimation(), values, "enumeration")
+    assert np.abs(mine - ex.hamiltonian).max() < 1e-12
+    assert np.abs(mine - brute_force_decimation(n, kept, values)).max() < 1e-12
+    # the partition function is preserved: Delta F = 0
+    assert abs(vr.delta_f(values)) < 1e-12
+
+
+def test_nnn_decimation_goes_through_the_enumeration_route():
+    vr = decimation_machine(ring_with_nnn(8), kept=(0, 2, 4, 6))
+    assert "x" in vr.machine.quadratic
+    assert any(step.rule == "explicit enumeration" for step in vr.coarse.history)
+
+
+def test_trace_defect_of_inexact_rules_is_the_right_function():
+    v1, v2, h, w = sp.symbols("v_1 v_2 h w", real=True)
+    d = trace_defect(sp.exp(w * h * (v1 + v2)), [v1, v2], [h])
+    assert d != 0
+    for s1, s2 in itertools.product((-1, 1), repeat=2):
+        for wv in (0.3, 1.1):
+            exact = float(mpmath.log(2 * mpmath.cosh(wv * (s1 + s2))))
+            assert abs(float(d.subs({v1: s1, v2: s2, w: wv})) - exact) < 1e-12
+    # the same rule normalized (a smooth rule p(h|v) ∝ exp(h w (v1 + v2))) is exact
+    d0 = trace_defect(sp.exp(w * h * (v1 + v2)) / (2 * sp.cosh(w * (v1 + v2))), [v1, v2], [h])
+    assert d0 == 0
+
+
+@pytest.mark.parametrize("tie", ["random", "first"])
+def test_majority_2x2_trace_condition_and_coarse_hamiltonian(tie):
+    rule = majority(tie=tie)
+    assert rule_table_defect(rule, 4) < 1e-12
+    c = rule_multilinear(rule, 4)
+    # exp(T) = (1 + h m(x)) / 2 with m(x) beyond linear: the machine has three-spin weights
+    assert max(abs(c[0b0111]), abs(c[0b1011])) > 0.1
+    lat = square(4, 4)
+    model = ising_model(lat, {"K": 1})
+    blocks = square_blocks(lat, 2)
+    values = {"K": 0.35}
+    ex = exact_renormalization(model, blocks, rule, values, "enumeration")
+    # the machine's fine log-weight in configurations(n) order, blocks as site lists
+    lw = model.log_weight(configurations(16, "spin").astype(np.int64), values)
+    mine = -machine_log_weights(lw, blocks.blocks(), rule)
+    assert np.abs(mine - ex.hamiltonian).max() < 1e-12
+    # Delta F = 0
+    assert abs(float(np.log(np.exp(-mine).sum())) - ex.log_z) < 1e-12
+
+
+def test_majority_without_tie_rule_is_refused_and_smooth_rule_is_exact():
+    with pytest.raises(ValueError, match="tie"):
+        rule_table_defect(majority(), 4)
+    assert rule_table_defect(smooth([0.4, 0.3, 0.2, 0.1]), 4) < 1e-12
+
+
+def test_seed_dbm_read_as_a_variational_rg():
+    """T(v, (h, s)) = -E(v, h, s) + H(v) with H(v) from the engine: the trace over the
+    hidden layers is 1 (quadrature), and the coarse H'(h) keeps Z (quadrature vs enumeration)."""
+    seed = symrg.seed_dbm(2, 1, 1)
+    rng = np.random.default_rng(3)  # |U| < 1 keeps the h precision 1 - U^2 positive
+    vals = {"a": rng.normal(size=(2, 1)) * 0.5, "b": rng.normal(size=(1, 1)) * 0.5, "c": rng.normal(size=(1, 1)) * 0.5,
+            "W": rng.normal(size=(2, 1)) * 0.5, "U": np.array([[0.6]])}
+    H = symrg.marginalize(seed, "s", "h")
+    Hp = symrg.marginalize(seed, "s", "v")
+    fE, fH, fHp = symrg.lambdify(seed), symrg.lambdify(H), symrg.lambdify(Hp)
+    for v in itertools.product((0, 1), repeat=2):
+        va = np.array(v, dtype=float)
+        hv = float(fH(v=va, **vals))
+        integral = mpmath.quad(
+            lambda x, y: mpmath.exp(-float(fE(v=va, h=np.array([float(x)]), s=np.array([float(y)]), **vals)) + hv),
+            [-12, 12], [-12, 12])
+        assert abs(integral - 1) < 1e-9
+    log_z = float(mpmath.log(mpmath.fsum(mpmath.exp(-float(fH(v=np.array(v, dtype=float), **vals)))
+                                         for v in itertools.product((0, 1), repeat=2))))
+    log_z_coarse = float(mpmath.log(mpmath.quad(lambda x: mpmath.exp(-float(fHp(h=np.array([float(x)]), **vals))),
+                                                [-mpmath.inf, mpmath.inf])))
+    assert abs(log_z - log_z_coarse) < 1e-10
+
+
+def test_bad_input():
+    with pytest.raises(ModelError, match="symmetric"):
+        ising_hamiltonian([[0, 1], [2, 0]])
+    with pytest.raises(ModelError, match="zero diagonal"):
+        ising_hamiltonian([[1, 0], [0, 0]])
+    with pytest.raises(ModelError, match="kept"):
+        decimation_machine(ring_couplings(4, K), kept=(0, 7))
+    with pytest.raises(ModelError, match="n >= 3"):
+        ring_couplings(2, K)
