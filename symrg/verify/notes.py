@@ -185,6 +185,7 @@ def verify_latex(results: Any, name: str, text: str, **kwargs: Any) -> Verdict:
     >>> verify_latex({"K'": sp.log(sp.cosh(2*K))/2}, "K'", r"\ln\sqrt{\cosh 2K}").status
     'equal'
     """
+    where: Any
     if isinstance(results, Mapping):
         derived, where = results[name], {}
     else:
@@ -230,8 +231,8 @@ def check_notes(note: str | Path, results: Any, markdown: bool | None = None, **
     names = list(results.keys()) if isinstance(results, Mapping) else list(getattr(results, "results", {}))
     by_base: dict[str, list[str]] = {}
     for n in names:
-        for key in dict.fromkeys((_base(n), name_key(n))):
-            by_base.setdefault(key, []).append(n)
+        for base in dict.fromkeys((_base(n), name_key(n))):
+            by_base.setdefault(base, []).append(n)
     checks: list[NoteCheck] = []
     unread: list[str] = []
     unmatched: list[str] = []
