@@ -114,10 +114,10 @@ class _TexReader:
 
     def __init__(self, tex: str, stack: bool = False) -> None:
         self.stack = stack  # fractions as the wider of numerator and denominator (width estimates)
-        self.toks = [(m.group(1) or (m.group(2) and "\\" + m.group(2)), m.group(3), m.group(4))
-                     for m in _TOKEN.finditer(tex)]
+        raw = [(m.group(1) or (m.group(2) and "\\" + m.group(2)), m.group(3), m.group(4))
+               for m in _TOKEN.finditer(tex)]
         self.toks = [("cmd", c) if c and not c.startswith("\\") else ("sym", c[1]) if c else
-                     ("space", " ") if s else ("chr", ch) for c, s, ch in self.toks]
+                     ("space", " ") if s else ("chr", ch) for c, s, ch in raw]
         self.pos = 0
 
     def peek(self):
