@@ -13,7 +13,8 @@ change them for a block of code with :func:`limits`, or for the whole process wi
 budget                 default     what it bounds
 =====================  ==========  ========================================================
 ``max_nodes``          1_000_000   distinct nodes of one expression (or one saved file)
-``max_tree_size``      5_000_000   nodes of the *expanded* tree (what ``str()`` would visit)
+``max_tree_size``      1_000_000   nodes of the *expanded* tree (what ``str()`` would visit;
+                                   sympy prints about 3,000 nested nodes a second)
 ``max_depth``          200         nesting depth of an expression
 ``max_int_bits``       200_000     bits of an integer, numerator or denominator (~60,000 digits)
 ``max_number_bits``    200_000     estimated bits of a number a node would *evaluate* to
@@ -81,7 +82,7 @@ class Budgets:
     """The limits :func:`check_expression` and the constructors enforce (see the module table)."""
 
     max_nodes: int = 1_000_000
-    max_tree_size: int = 5_000_000
+    max_tree_size: int = 1_000_000
     max_depth: int = 200
     max_int_bits: int = 200_000
     max_number_bits: int = 200_000
@@ -382,7 +383,7 @@ def check_expression(expr: Any, what: str = "an expression") -> None:
     >>> check_expression(e, "a loaded file")
     Traceback (most recent call last):
     ...
-    symrg.errors.BudgetError: a loaded file: the expanded expression has more than 5000000 nodes (budget max_tree_size)
+    symrg.errors.BudgetError: a loaded file: the expanded expression has more than 1000000 nodes (budget max_tree_size)
     >>> check_expression(sp.Max(*sp.symbols("y:300"), evaluate=False), "a claim")
     Traceback (most recent call last):
     ...
