@@ -167,7 +167,8 @@ def _powers(tj: sp.Expr, model: EnergyModel, units: list[sp.Symbol], order: int)
     rule = {}
     for l in model.layers:
         for u in l.states:
-            rule[u] = {"mobius": "union", "walsh": "xor"}.get(l.kind.multilinear_basis)
+            basis = l.kind.multilinear_basis
+            rule[u] = {"mobius": "union", "walsh": "xor"}.get(basis) if basis is not None else None
     if any(r is None for r in rule.values()):
         power = sp.S.One
         for _ in range(order):
