@@ -252,6 +252,24 @@ def _symmetric_intermediates(model: EnergyModel, subs: Mapping) -> set:
     return out
 
 
+def _upper(block, q) -> list[list]:
+    """The entries ``i <= j`` of a symmetric block (the others are not needed): a product
+    ``coeff * L R`` multiplies out only the upper triangle of ``L R``."""
+    if not isinstance(q, sp.MatMul):
+        return block(q)
+    coeff, mats = q.as_coeff_matrices()
+    if len(mats) < 2:
+        return block(q)
+    left = block(sp.MatMul(*mats[:-1]) if len(mats) > 2 else mats[0])
+    cols = list(zip(*block(mats[-1])))
+    n = len(left)
+    out: list[list] = [[sp.S.Zero] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            out[i][j] = coeff * sp.Add(*[x * y for x, y in zip(left[i], cols[j])])
+    return out
+
+
 class _SympyRing:
     """The few ring operations :func:`_poly_matrix` needs, on plain sympy expressions."""
 
@@ -302,9 +320,9 @@ def _coefficients(flat: EnergyModel, units: list, subs: Mapping, ring) -> tuple[
                 add((u,), -f[0])
         q = flat.quadratic.get(lay.name)
         if q is not None:
-            m = block(q)
             # a symmetric block (W C W^T with C symmetric) contributes m_ij, not (m_ij + m_ji)/2
             sym = isinstance(ring, _SympyRing) and _symmetric(q, symmetric)
+            m = _upper(block, q) if sym else block(q)
             half = ring.from_expr(sp.Rational(1, 2))
             for i, u in enumerate(x):
                 for j in range(i + 1, len(x)):

@@ -20,11 +20,12 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import re
+from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
-__all__ = ["WIDE_DIMENSION", "entry_subscript", "entry_name", "entry_names", "subscript_indices"]
+__all__ = ["WIDE_DIMENSION", "entry_subscript", "entry_name", "entry_names", "latex_name", "subscript_indices"]
 
 #: from this dimension on, matrix entries separate their indices by a comma
 WIDE_DIMENSION = 10
@@ -100,3 +101,56 @@ def subscript_indices(subscript: str) -> tuple[int, ...]:
     if "," in subscript:
         return tuple(int(p) for p in subscript.split(","))
     return tuple(int(ch) for ch in subscript)
+
+
+def _numbered(name: str) -> str | None:
+    """``h1`` -> ``h^{(1)}``, ``x10`` -> ``x^{(10)}``; None unless letters then digits."""
+    head = name.rstrip("0123456789")
+    if head and head != name and head.isalpha():
+        return f"{head}^{{({name[len(head):]})}}"
+    return None
+
+
+def latex_name(name: str, layers: Sequence[str] = (), symbols: Mapping[str, str] | None = None) -> str:
+    r"""The default LaTeX symbol of a layer or parameter name, without ambiguity.
+
+    * a name of letters then digits is numbered by a parenthesized superscript:
+      ``h1`` -> ``h^{(1)}`` (so its entries ``h^{(1)}_{2}`` never read as ``h_{12}``);
+    * ``B_rest`` where ``rest`` is one layer name or two concatenated layer names (the
+      default names of biases ``b_h1`` and couplings ``W_vh1``) puts the layers in a
+      superscript: ``b^{(h^{(1)})}``, ``W^{(v,h^{(1)})}``; layers not listed in
+      ``layers`` are read as one letter and its number each (``W_vh1`` -> ``v``, ``h1``);
+      ``symbols`` gives layers symbols of the user's (``{"h1": r"\mathbf{h}"}``);
+    * a single letter stays itself; any other name is upright (``\mathrm{name}``,
+      underscores escaped).
+
+    Examples
+    --------
+    >>> latex_name("h1"), latex_name("W_vh1", ["v", "h1"]), latex_name("b_h1", ["v", "h1"])
+    ('h^{(1)}', 'W^{(v,h^{(1)})}', 'b^{(h^{(1)})}')
+    >>> latex_name("W"), latex_name("W_h1h2"), latex_name("my_rate")
+    ('W', 'W^{(h^{(1)},h^{(2)})}', '\\mathrm{my\\_rate}')
+    """
+    numbered = _numbered(name)
+    if numbered is not None:
+        return numbered
+    if len(name) == 1 or (name.isalpha() and len(name) <= 2 and name in layers):
+        return name
+    head, sep, rest = name.partition("_")
+    if sep and head.isalpha():
+        def sym(layer: str) -> str:
+            return (symbols or {}).get(layer) or _numbered(layer) or layer
+        if rest in layers:
+            return f"{head}^{{({sym(rest)})}}"
+        for a in layers:
+            if rest.startswith(a) and rest[len(a):] in layers:
+                return f"{head}^{{({sym(a)},{sym(rest[len(a):])})}}"
+        if rest.isdigit():
+            return f"{head}_{{{rest}}}"
+        # layers no longer in the model (summed out): one-letter names, each with its number
+        tokens = re.findall(r"[A-Za-z][0-9]*", rest)
+        if 1 <= len(tokens) <= 2 and "".join(tokens) == rest:
+            return f"{head}^{{({','.join(sym(t) for t in tokens)})}}"
+    if name.isalpha() and len(name) <= 2:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"

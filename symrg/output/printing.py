@@ -19,14 +19,16 @@ H\\left(v\\right) = - a^{T} v - \\frac{\\left(b + U c + W^{T} v\\right)^{T} C \\
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from symrg.model.expressions import energy_pieces
-from symrg.model.naming import entry_subscript
+from symrg.model.naming import entry_subscript, latex_name
 
-__all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text"]
+__all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text", "index_latex", "couplings_latex", "printed_terms"]
 
 
 def _ordered_sum(printer, expr, paren) -> str:
@@ -177,3 +179,160 @@ def energy_latex(model) -> str:
 def energy_text(model) -> str:
     """Plain text of the energy alone, its pieces in structural order."""
     return _join(energy_pieces(model), text)
+
+
+# --------------------------------------------------------------------------------------
+# index notation
+# --------------------------------------------------------------------------------------
+
+_FRESH = "klmnpqrstuv"
+
+
+def _sum_prefix(indices: list[tuple[str, object]]) -> str:
+    """``\\sum_{k,l=1}^{6}`` for summed indices, grouping neighbours with one range."""
+    out = ""
+    group: list[str] = []
+    for k, (name, size) in enumerate(indices):
+        group.append(name)
+        if k + 1 == len(indices) or indices[k + 1][1] != size:
+            out += rf"\sum_{{{','.join(group)}=1}}^{{{latex(size)}}} "
+            group = []
+    return out
+
+
+def index_latex(expr, row: str | None = "i", col: str | None = None, _fresh: list[str] | None = None,
+                names: Mapping[str, str] | None = None) -> str:
+    """LaTeX of the entry ``(row, col)`` of a matrix expression in index notation.
+
+    A product sums over its inner indices (``W C W^T`` at ``(i, j)`` is
+    ``\\sum_{k,l=1}^{n} W_{ik} C_{kl} W_{jl}``); a dimension 1 carries no index.  Named
+    intermediates stay one symbol (``C_{kl}``), so the size of the result does not grow
+    with the layer sizes.  ``names`` maps matrix names to their LaTeX symbols.
+
+    Examples
+    --------
+    >>> W, C = sp.MatrixSymbol("W", 8, 6), sp.MatrixSymbol("C", 6, 6)
+    >>> index_latex(W * C * W.T, "i", "j")
+    '\\\\sum_{k,l=1}^{6} W_{ik} C_{kl} W_{jl}'
+    """
+    fresh = _fresh if _fresh is not None else [c for c in _FRESH if c not in (row, col)]
+    rows, cols = expr.shape
+    row = row if rows != 1 else None
+    col = col if cols != 1 else None
+    if isinstance(expr, sp.MatrixSymbol):
+        sub = "".join(i for i in (row, col) if i is not None)
+        base = names[expr.name] if names and expr.name in names else latex(expr)
+        return base + (f"_{{{sub}}}" if sub else "")
+    if isinstance(expr, sp.Transpose):
+        return index_latex(expr.arg, col, row, fresh, names)
+    if isinstance(expr, sp.Identity):
+        return rf"\delta_{{{row}{col}}}"
+    if isinstance(expr, sp.MatAdd):
+        # single symbols first, then products, negative terms last (b + U c, as written by hand)
+        args = sorted(expr.args, key=lambda t: (isinstance(t, sp.MatMul) and t.as_coeff_mmul()[0].is_negative,
+                                                 isinstance(t, sp.MatMul)))
+        return _signed_join([index_latex(a, row, col, fresh, names) for a in args])
+    if isinstance(expr, sp.MatMul):
+        coeff, mats = expr.as_coeff_matrices()
+        chain: list[str | None] = [row]
+        summed: list[tuple[str, object]] = []
+        for m in mats[:-1]:
+            size = m.shape[1]
+            if size == 1:
+                chain.append(None)
+            else:
+                name = fresh.pop(0)
+                chain.append(name)
+                summed.append((name, size))
+        chain.append(col)
+        factors = []
+        for m, (a, b) in zip(mats, zip(chain, chain[1:])):
+            s = index_latex(m, a, b, fresh, names)
+            factors.append(r"\left(" + s + r"\right)" if isinstance(m, sp.MatAdd) else s)
+        body = _sum_prefix(summed) + " ".join(factors)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return "- " + body
+        return latex(coeff) + " " + body
+    return latex(expr)
+
+
+def _signed_join(parts: list[str]) -> str:
+    out = ""
+    for s in parts:
+        if not out:
+            out = s
+        elif s.startswith("-"):
+            out += " - " + s[1:].lstrip()
+        else:
+            out += " + " + s
+    return out
+
+
+def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
+    r"""The fields and pair couplings of a polynomial energy in index notation, over the
+    named intermediates, each intermediate defined once.
+
+    The energy (Gaussian terms folded) is written ``E_0 - sum_i h_i x_i - sum_{i<j}
+    J_ij x_i x_j`` per layer (superscripts name the layers when there are several; the
+    fields are ``theta`` when a layer's name starts with ``h``);
+    squares of two-valued units are reduced on their support (``v^2 = v`` moves
+    ``-Q_ii / 2`` into the field, ``s^2 = 1`` into ``E_0``, which is not shown).
+
+    Layers and parameters print as :func:`symrg.model.naming.latex_name` derives from
+    their names (``h1`` -> ``h^{(1)}``, ``W_vh1`` -> ``W^{(v,h^{(1)})}``);
+    ``latex_names`` overrides any of them (``{"h2": r"\mathbf{h}", "W_h1h2": "K"}``).
+
+    Examples
+    --------
+    >>> from symrg.model.energy import seed_dbm
+    >>> from symrg.engine.marginalization import marginalize
+    >>> tex = couplings_latex(marginalize(seed_dbm(8, 6, 4), "s", "h"))
+    >>> print(tex.replace(r", \quad ", ",\n"))
+    H\left(v\right) = E_{0} - \sum_{i=1}^{8} h_{i} v_{i} - \sum_{1 \le i < j \le 8} J_{ij} v_{i} v_{j},
+    h_{i} = a_{i} + \sum_{k,l=1}^{6} W_{ik} C_{kl} \left(b_{l} + \sum_{m=1}^{4} U_{lm} c_{m}\right) + \frac{1}{2} \sum_{k,l=1}^{6} W_{ik} C_{kl} W_{il},
+    J_{ij} = \sum_{k,l=1}^{6} W_{ik} C_{kl} W_{jl},
+    C = \left(I - U U^{T}\right)^{-1}
+    """
+    from symrg.engine.marginalization import fold_all
+
+    flat = fold_all(model)
+    if flat.terms:
+        from symrg.errors import ModelError
+
+        raise ModelError("couplings_latex needs a polynomial energy (Gaussian layers only integrated out)")
+    every = list(model.layer_names) + [lay.name for lay in flat.layers]
+    user = dict(latex_names or {})
+    layer_symbols = {n: user.get(n) or latex_name(n, every) for n in every}
+    names = {n: latex_name(n, every, layer_symbols) for n in [*flat.params, *(i.symbol.name for i in flat.intermediates)]}
+    names.update(layer_symbols)
+    names.update(user)
+    several = len(flat.layers) > 1
+    h = r"\theta" if any(n.startswith("h") for n in every) else "h"  # fields never read as a layer h
+    energy: list[str] = ["E_{0}"]
+    defs: list[str] = []
+    for lay in flat.layers:
+        x = names[lay.name]
+        tag = f"^{{({x})}}" if several else ""
+        n = latex(lay.size)
+        bias, q = flat.biases.get(lay.name), flat.quadratic.get(lay.name)
+        field = [index_latex(bias, "i", None, names=names)] if bias is not None else []
+        reduction = lay.kind.square_reduction() if lay.kind.is_discrete else None
+        if q is not None and reduction is not None and reduction[0] != 0:
+            # x^2 = s x + p: the energy's Q_ii x_i^2 / 2 gives s Q_ii / 2 to -h_i
+            field.append(index_latex(sp.MatMul(-sp.sympify(reduction[0]) / 2, q).doit(), "i", "i", names=names))
+        if field:
+            energy.append(rf"\sum_{{i=1}}^{{{n}}} {h}{tag}_{{i}} {x}_{{i}}")
+            defs.append(rf"{h}{tag}_{{i}} = " + _signed_join(field))
+        if q is not None:
+            energy.append(rf"\sum_{{1 \le i < j \le {n}}} J{tag}_{{ij}} {x}_{{i}} {x}_{{j}}")
+            defs.append(rf"J{tag}_{{ij}} = " + index_latex(-q, "i", "j", names=names))
+    for (a, b), w in flat.couplings.items():
+        xa, xb = names[a], names[b]
+        na, nb = latex(flat.layer(a).size), latex(flat.layer(b).size)
+        energy.append(rf"\sum_{{i=1}}^{{{na}}} \sum_{{j=1}}^{{{nb}}} J^{{({xa},{xb})}}_{{ij}} {xa}_{{i}} {xb}_{{j}}")
+        defs.append(rf"J^{{({xa},{xb})}}_{{ij}} = " + index_latex(w, "i", "j", names=names))
+    lhs = "H\\left(" + ", ".join(names[n] for n in flat.layer_names) + "\\right)"
+    defs += [f"{names[i.symbol.name]} = {latex(i.definition)}" for i in flat.intermediates]
+    return f"{lhs} = " + " - ".join(energy) + "".join(r", \quad " + d for d in defs)
