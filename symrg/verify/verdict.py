@@ -71,15 +71,15 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
+from symrg.errors import BudgetError, ClaimError, VerifyError
 from symrg.model.budgets import check_expression
 from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.model.naming import entry_names
 from symrg.model.units import kind_for_label
+from symrg.output import codegen as _codegen
 from symrg.verify.diagnosis import Diagnosis, diagnose
 from symrg.verify.parsing import Namespace, parse_claim
-from symrg.output import codegen as _codegen
-from symrg.verify.sampling import random_matrix
-from symrg.model.naming import entry_names
-from symrg.errors import BudgetError, ClaimError, VerifyError
+from symrg.verify.sampling import Role, random_matrix
 
 __all__ = ["verify", "verify_result", "resolve_result", "named_results", "Verdict", "Counterexample", "VerifyError",
            "STATUSES"]
@@ -486,7 +486,7 @@ class _MpEvaluator:
         if isinstance(e, sp.Add) and not isinstance(e, MatrixExpr):
             return mpmath.fsum(self._scalar(self(a)) for a in e.args)
         if isinstance(e, sp.Mul) and not isinstance(e, MatrixExpr):
-            out = mpmath.mpc(1)
+            out: Any = mpmath.mpc(1)
             for a in e.args:
                 out = out * self._scalar(self(a))
             return out
@@ -521,7 +521,7 @@ class _MpEvaluator:
                 out = out + v
             return out
         if isinstance(e, sp.MatMul):
-            out: Any = None
+            out = None
             scale = mpmath.mpc(1)
             for a in e.args:
                 v = self(a)
@@ -697,7 +697,7 @@ class _Sampler:
             return rng.choice(np.array([float(v) for v in support]), size=(rows, cols))
         # a vector (bias) is one whatever the sizes drawn; one sampler with crosscheck
         vector = m.shape[1] == 1 or m.shape[0] == 1
-        role = "precision" if m in self.ctx.spd and rows == cols else "vector" if vector else "matrix"
+        role: Role = "precision" if m in self.ctx.spd and rows == cols else "vector" if vector else "matrix"
         return random_matrix(rng, rows, cols, role, scale)
 
     def _scalar(self, s: sp.Symbol, scale: float) -> Any:
@@ -761,12 +761,12 @@ def _explicit_form(expr: sp.Expr, explicit: Mapping) -> sp.Expr:
 
 def _reduce_powers(expr: sp.Expr, kind: Any, units: Sequence[sp.Symbol]) -> sp.Expr:
     """Reduce powers of unit symbols wherever they occur (also inside logs and exps)."""
-    units = set(units)
-    if not units & expr.free_symbols:
+    unit_set = set(units)
+    if not unit_set & expr.free_symbols:
         return expr
 
     def is_power(x: Any) -> bool:
-        return isinstance(x, sp.Pow) and x.base in units and x.exp.is_Integer and x.exp > 1
+        return isinstance(x, sp.Pow) and x.base in unit_set and x.exp.is_Integer and x.exp > 1
 
     out = expr.replace(is_power, lambda x: kind.reduce_powers(x, [x.base]))
     return sp.expand(out) if out != expr else expr
@@ -1394,11 +1394,11 @@ def verify(
                           "a sympy expression or matrix, or a string")
     ns.add_expression(derived_value)
     for k, v in dict(where or {}).items():
-        sym = ns.names.get(k) if isinstance(k, str) else k
-        if not isinstance(sym, sp.MatrixSymbol) or not isinstance(v, (sp.Basic, sp.MatrixBase)):
+        target = ns.names.get(k) if isinstance(k, str) else k
+        if not isinstance(target, sp.MatrixSymbol) or not isinstance(v, (sp.Basic, sp.MatrixBase)):
             raise VerifyError(f"where: {k!r} must name a matrix symbol of the result and map to a sympy expression")
-        ctx.definitions[sym] = (v.arg, True) if isinstance(v, sp.Inverse) else (v, False)
-        ns.add(sym)
+        ctx.definitions[target] = (v.arg, True) if isinstance(v, sp.Inverse) else (v, False)
+        ns.add(target)
         ns.add_expression(v)
     for c in conditions:
         if not isinstance(c, (sp.Basic, sp.MatrixBase)):
