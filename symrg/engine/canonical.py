@@ -151,15 +151,19 @@ def intermediate_entries(model: EnergyModel) -> dict[sp.Expr, sp.Symbol]:
     for inter in model.intermediates:
         sym = inter.symbol
         rows, cols = (int(d) for d in sym.shape)
-        defining = _explicit(model, inter.inverse_of, out, _ring(model, out))
-        symmetric = rows == cols and all(
-            sp.expand(defining[i, j] - defining[j, i]) == 0 for i in range(rows) for j in range(i + 1, cols)
-        )
+        # structurally symmetric (I - U U^T), else checked entry by entry
+        symmetric = rows == cols and (_symmetric(inter.inverse_of, set(_symmetric_intermediates(model, out)))
+                                      or _explicit_symmetric(model, inter.inverse_of, out))
         for i in range(rows):
             for j in range(cols):
                 k, l = (min(i, j), max(i, j)) if symmetric else (i, j)
                 out[sym[i, j]] = sp.Symbol(entry_name(sym.name, (k, l), (rows, cols)), real=True)
     return out
+
+
+def _explicit_symmetric(model: EnergyModel, expr, subs: Mapping) -> bool:
+    m = _explicit(model, expr, subs, _ring(model, subs))
+    return all(sp.expand(m[i, j] - m[j, i]) == 0 for i in range(m.rows) for j in range(i + 1, m.cols))
 
 
 def _poly_matrix(model: EnergyModel, expr, subs: Mapping, ring, memo: dict | None = None) -> list[list]:
@@ -203,11 +207,11 @@ def _poly_matrix(model: EnergyModel, expr, subs: Mapping, ring, memo: dict | Non
         out = memo[sp.MatMul(*mats[:start])] if start > 1 and memo is not None else _poly_matrix(model, mats[0], subs, ring, memo)
         for k, m in enumerate(mats[start:], start=start + 1):
             right = _poly_matrix(model, m, subs, ring, memo)
-            cols = list(zip(*right))
+            columns = list(zip(*right))
             if isinstance(ring, _SympyRing):  # one flatten per entry, not one per product
-                out = [[sp.Add(*[x * y for x, y in zip(r, col)]) for col in cols] for r in out]
+                out = [[sp.Add(*[x * y for x, y in zip(r, col)]) for col in columns] for r in out]
             else:
-                out = [[sum((x * y for x, y in zip(r, col)), ring.zero) for col in cols] for r in out]
+                out = [[sum((x * y for x, y in zip(r, col)), ring.zero) for col in columns] for r in out]
             if memo is not None and k < len(mats):
                 memo[sp.MatMul(*mats[:k])] = out
         out = out if coeff == 1 else [[c * x for x in r] for r in out]
@@ -288,7 +292,8 @@ def _symmetric(q, symmetric: set) -> bool:
     """Whether the block ``q`` is structurally symmetric (``q^T == q`` once the symmetric
     intermediates ``C^T`` are read as ``C``), e.g. ``-W C W^T``."""
     qt = sp.Transpose(q).doit()
-    return qt.xreplace({sp.Transpose(c): c for c in symmetric}) == q
+    # doit() on both sides: a block built with evaluate=False compares unequal to its own copy
+    return qt.xreplace({sp.Transpose(c): c for c in symmetric}).doit() == q.doit()
 
 
 def _coefficients(flat: EnergyModel, units: list, subs: Mapping, ring) -> tuple[dict, sp.Expr]:
@@ -324,12 +329,14 @@ def _coefficients(flat: EnergyModel, units: list, subs: Mapping, ring) -> tuple[
             sym = isinstance(ring, _SympyRing) and _symmetric(q, symmetric)
             m = _upper(block, q) if sym else block(q)
             half = ring.from_expr(sp.Rational(1, 2))
+            # u**2 on the support (v^2 = v, s^2 = 1), reduced once per layer; continuous units keep it
+            t = sp.Dummy("t")
+            square = lay.kind.reduce_powers(t**2, [t]) if lay.kind.is_discrete else t**2
+            squares = [sp.Poly(square, t).terms()] * len(x)
             for i, u in enumerate(x):
                 for j in range(i + 1, len(x)):
                     add((u, x[j]), m[i][j] if sym else (m[i][j] + m[j][i]) * half)
-                # u**2 on the support (v^2 = v, s^2 = 1); continuous units keep the square
-                square = lay.kind.reduce_powers(u**2, [u]) if lay.kind.is_discrete else u**2
-                for monom, c in sp.Poly(square, u).terms():
+                for monom, c in squares[i]:
                     add((u,) * monom[0], m[i][i] * ring.from_expr(c / 2))
     for (a, b), w in flat.couplings.items():
         m = block(w)
