@@ -43,8 +43,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from symrg.output.document import FORMATS, Derivation
 from symrg.errors import CLIError, SymrgError
+from symrg.output.document import FORMATS, Derivation
 
 __all__ = ["main", "load_derivation", "EXIT"]
 
@@ -177,8 +177,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from symrg.output.export import export_energy, export_expression, export_recursion
     from symrg.model.energy import EnergyModel
+    from symrg.output.export import export_energy, export_expression, export_recursion
     from symrg.rg.recursion import RecursionMap
     from symrg.verify.verdict import resolve_result
 
