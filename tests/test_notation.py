@@ -176,3 +176,21 @@ def test_spin_squares_reduce_to_one_in_the_canonical_form():
     base = printed(arr[0, :3], arr[0, 3:]) - H[0]
     for row, ref in zip(arr, H):
         assert abs(printed(row[:3], row[3:]) - ref - base) < 1e-10
+
+
+def test_printed_forms_reduce_unit_powers_and_drop_unit_coefficients():
+    from symrg.model.energy import rbm
+    from symrg.model.expressions import energy_pieces
+    from symrg.output.printing import _reduce_powers
+
+    for visible, values in (("bernoulli", (0, 1)), ("spin", (-1, 1))):
+        eff = marginalize(rbm(2, 2, visible=visible, hidden="gaussian"), "h")
+        tex = eff.latex()
+        assert "v_{1}^{2}" not in tex and "v_{2}^{2}" not in tex
+        assert r"- \log{\left(2 \pi \right)}" in tex and r"1 \log" not in tex
+        # the reduced pieces equal the energy on every configuration of the support
+        printed = sp.Add(*[_reduce_powers(eff, p) for p in energy_pieces(eff, scalar=True)])
+        v = list(eff.layer("v").states)
+        for cfg in itertools.product(values, repeat=2):
+            point = dict(zip(v, cfg))
+            assert sp.expand(printed.xreplace(point) - eff.energy.xreplace(point)) == 0

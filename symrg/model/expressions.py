@@ -214,7 +214,8 @@ def _constant_pieces(const: sp.Expr) -> list[sp.Expr]:
     if log2pi:
         coeff = sp.factor(sp.Add(*[a.coeff(two_pi) for a in log2pi]))
         if coeff.could_extract_minus_sign():  # print - (n_h + n_s)/2 log(2 pi)
-            rest.append(sp.Mul(-1, sp.Mul(sp.factor(-coeff), two_pi, evaluate=False), evaluate=False))
+            neg = sp.factor(-coeff)  # no "- 1 log(2 pi)"
+            rest.append(sp.Mul(-1, two_pi if neg == 1 else sp.Mul(neg, two_pi, evaluate=False), evaluate=False))
         elif coeff != 0:
             rest.append(sp.Mul(coeff, two_pi, evaluate=False))
 

@@ -157,11 +157,26 @@ def printed_terms(model) -> int:
     return total
 
 
+def _reduce_powers(model, piece: sp.Expr) -> sp.Expr:
+    """A scalar piece with the powers of discrete units reduced on their support
+    (``v^2 = v``, ``s^2 = 1``), when it is a polynomial in them (printing only)."""
+    if not model.explicit:
+        return piece
+    for lay in model.layers:
+        if not lay.kind.is_discrete:
+            continue
+        units = [u for u in lay.states if piece.has(u)]
+        if units and any(piece.has(u**k) for u in units for k in range(2, 4)) and piece.is_polynomial(*units):
+            piece = lay.kind.reduce_powers(piece, units)
+    return piece
+
+
 def model_latex(model, lhs: str | None = None) -> str:
     """``lhs = energy`` in LaTeX, then the named intermediates and the conditions."""
     if lhs is None:
         lhs = "H\\left(" + ", ".join(latex(sp.Symbol(n)) for n in model.layer_names) + "\\right)"
-    pieces = energy_pieces(model, scalar=model.explicit and printed_terms(model) <= SCALAR_PRINT_LIMIT)
+    pieces = [_reduce_powers(model, p) for p in
+              energy_pieces(model, scalar=model.explicit and printed_terms(model) <= SCALAR_PRINT_LIMIT)]
     body = f"{lhs} = {_join(pieces)}"
     extra = [f"{latex(i.symbol)} = {latex(i.definition)}" for i in model.intermediates]
     if extra:
