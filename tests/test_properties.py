@@ -2,9 +2,9 @@
 
 * save∘load: ``loads(dumps(model)) == model`` for generated models (explicit and abstract
   sizes, every unit kind, random coupling graphs, marginalized or not);
-* parse∘print: a generated real expression printed as text (``printing.text``) reads
-  back with ``parse_claim``, printed as LaTeX (``printing.latex``) reads back with
-  ``read_latex``, to the same function (structurally, or at 30 digits at sample points);
+* parse∘print: a generated real expression printed as text (``printing.text``) or as
+  LaTeX (``printing.latex``) reads back with ``parse_claim`` (and the LaTeX with
+  ``read_latex``) to the same function (structurally, or at 30 digits at sample points);
 * Möbius∘zeta and Walsh∘inverse Walsh are the identity (exactly, on integer tables),
   and zeta / inverse Walsh agree with their definitions;
 * marginalization order: every order of removing the same layers gives the same
@@ -142,7 +142,9 @@ def test_text_printed_expressions_parse_back(expr):
 @settings(max_examples=120, deadline=None)
 @given(expressions)
 def test_latex_printed_expressions_read_back(expr):
-    assert _same_function(read_latex(latex(expr), NS), expr)
+    tex = latex(expr)
+    assert _same_function(parse_claim(tex, NS, syntax="latex"), expr)
+    assert _same_function(read_latex(tex, NS), expr)
 
 
 # --------------------------------------------------------------------------------------
