@@ -194,3 +194,20 @@ def test_printed_forms_reduce_unit_powers_and_drop_unit_coefficients():
         for cfg in itertools.product(values, repeat=2):
             point = dict(zip(v, cfg))
             assert sp.expand(printed.xreplace(point) - eff.energy.xreplace(point)) == 0
+
+
+def test_cumulant_series_prints_named_sigmoids_with_the_same_values():
+    from symrg.engine.effective import cumulant_series, named_sigmoids
+    from symrg.model.energy import rbm
+
+    series = cumulant_series(marginalize(rbm(2, 2), "h"), 3)
+    tex = series.latex()
+    assert "e^{- b" not in tex and r"\sigma{\left(b_{1} \right)}" in tex
+    sigma = sp.Function(r"\sigma")
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3):
+        for c in series.orders[n].values():
+            named = named_sigmoids(c)
+            point = {s: float(rng.normal()) for s in c.free_symbols}
+            logistic = named.replace(lambda e: isinstance(e, sigma), lambda e: 1 / (1 + sp.exp(-e.args[0])))
+            assert abs(float(c.xreplace(point)) - float(logistic.xreplace(point))) < 1e-12

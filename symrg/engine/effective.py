@@ -128,11 +128,36 @@ class CumulantSeries:
                 if c != 0:
                     latex = services.get("latex")
                     prod = " ".join(latex(u) for u in key) or "1"
-                    lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(c)}")
+                    lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(named_sigmoids(c))}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return "$" + self.index_formula + "$"
+
+
+def named_sigmoids(c: sp.Expr) -> sp.Expr:
+    """``c`` with every ``1/(1 + exp(-x))`` written as the named sigmoid ``sigma(x)`` (for printing).
+
+    Each ``exp(-x)`` becomes ``(1 - sigma)/sigma`` exactly, and the terms that share a
+    sigmoid are factored, so a second cumulant reads ``W^2 sigma(b) (1 - sigma(b))``-like
+    instead of spelling ``1/(1 + e^{-b})`` in every term.
+
+    >>> b = sp.Symbol("b")
+    >>> named_sigmoids(1 / (1 + sp.exp(-b)) - 1 / (1 + sp.exp(-b)) ** 2)
+    -(\\sigma(b) - 1)*\\sigma(b)
+    """
+    exps = [e for e in c.atoms(sp.exp)]
+    if not exps:
+        return c
+    sigma = sp.Function(r"\sigma")
+    dummies = {e: sp.Dummy() for e in exps}
+    ratio = c.xreplace({e: (1 - d) / d for e, d in dummies.items()})
+    groups: dict = {}
+    for t in sp.Add.make_args(sp.expand(ratio)):
+        key = frozenset(d for d in dummies.values() if t.has(d))
+        groups[key] = groups.get(key, 0) + sp.cancel(t)
+    out = sp.Add(*[sp.factor(g) for g in groups.values()])
+    return out.xreplace({d: sigma(-e.args[0]) for e, d in dummies.items()})
 
 
 def _binary_kind_of(model: EnergyModel):
