@@ -77,6 +77,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.errors import ModelError
+from symrg.model import services
 from symrg.model.numerics import logsumexp, logsumexp_mp
 
 __all__ = [
@@ -219,6 +220,16 @@ _REGISTRY: dict[str, type] = {}
 _LABELS: dict[str, type] = {}
 
 
+
+_ETA = sp.Symbol("eta")
+
+
+@lru_cache(maxsize=64)
+def _compiled_log_partition(kind: "UnitKind", backend: str) -> Any:
+    """The kind's closed-form ``A(eta)`` compiled by the one numeric code generator
+    (the ``compile_scalars`` service, installed by the package root)."""
+    return services.get("compile_scalars")((_ETA,), [kind.log_partition(_ETA)], backend, checked=False)
+
 class UnitKind:
     """Base class of unit kinds; subclasses are frozen dataclasses.
 
@@ -283,24 +294,20 @@ class UnitKind:
         raise ModelError(f"the unit kind {type(self).__name__} defines no log-partition function")
 
     def log_partition_numpy(self, eta: Any) -> np.ndarray:
-        """``A(eta)`` elementwise on a float array (generic: lambdified closed form)."""
-        e = sp.Dummy("eta", real=True)
-        return np.asarray(sp.lambdify(e, self.log_partition(e), "numpy")(np.asarray(eta, dtype=float)), dtype=float)
+        """``A(eta)`` elementwise on a float array (generic: the compiled closed form)."""
+        return np.asarray(_compiled_log_partition(self, "numpy")(np.asarray(eta, dtype=float))[0], dtype=float)
 
     def log_partition_mpmath(self, eta: Any) -> Any:
-        """``A(eta)`` for one mpmath number (generic: lambdified closed form)."""
-        e = sp.Dummy("eta", real=True)
-        return sp.lambdify(e, self.log_partition(e), "mpmath")(eta)
+        """``A(eta)`` for one mpmath number (generic: the compiled closed form)."""
+        return _compiled_log_partition(self, "mpmath")(eta)[0]
 
     def log_partition_complex(self, eta: Any) -> np.ndarray:
         """``A(eta)`` elementwise on a complex array (no stabilization; used for sampling)."""
-        e = sp.Dummy("eta")
-        return np.asarray(sp.lambdify(e, self.log_partition(e), "numpy")(np.asarray(eta, dtype=complex)), dtype=complex)
+        return np.asarray(_compiled_log_partition(self, "complex")(np.asarray(eta, dtype=complex))[0], dtype=complex)
 
     def log_partition_mpc(self, eta: Any) -> Any:
         """``A(eta)`` for one complex mpmath number (no stabilization; used for sampling)."""
-        e = sp.Dummy("eta")
-        return sp.lambdify(e, self.log_partition(e), "mpmath")(mpmath.mpc(eta))
+        return _compiled_log_partition(self, "mpc")(mpmath.mpc(eta))[0]
 
     def log_partition_latex(self, entry: str) -> str:
         """LaTeX of ``A(entry)`` for matrix-notation formulas."""

@@ -1121,7 +1121,7 @@ def compile_scalars(symbols: Sequence[sp.Symbol], exprs: Sequence[Any], backend:
     """A callable ``f(*values) -> tuple`` of ``exprs`` in ``symbols`` (stable forms, validated inputs).
 
     ``backend`` is ``"numpy"`` or ``"mpmath"`` (working precision: the caller's
-    ``mpmath.mp.dps``).  Values may be numbers or arrays; NaN/inf/complex values and
+    ``mpmath.mp.dps``), or the complex ``"complex"`` / ``"mpc"`` (unchecked).  Values may be numbers or arrays; NaN/inf/complex values and
     values violating a symbol's declared sign raise :class:`~symrg.errors.ConditionError`
     naming the argument (``checked=False`` skips this, for internal iteration).
 
@@ -1132,8 +1132,10 @@ def compile_scalars(symbols: Sequence[sp.Symbol], exprs: Sequence[Any], backend:
     >>> round(f(400.0, 0.3)[0], 12)
     0.6
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; valid back-ends: {', '.join(BACKENDS)}")
+    if backend not in _SOURCES:
+        raise ValueError(f"unknown backend {backend!r}; valid back-ends: {', '.join(_SOURCES)}")
+    # complex back-ends ("complex", "mpc": verify's sampling) take complex values: no real-input checks
+    checked = checked and backend in BACKENDS
     src, _ = scalar_program(tuple(symbols), [("_f", list(exprs), True)], checked=checked)
     ns = namespace(backend)
     exec(compile(src, "<symrg generated>", "exec"), ns)  # noqa: S102 - generated from validated names only
