@@ -68,14 +68,12 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions.diagonal import DiagonalOf
-from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
+from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import BudgetError, ClaimError, VerifyError
 from symrg.model.budgets import check_expression
 from symrg.model.exprs import MatScalar, SumLogPartition
 from symrg.model.naming import entry_names
-from symrg.model.units import kind_for_label
 from symrg.output import codegen as _codegen
 from symrg.verify.diagnosis import Diagnosis, diagnose
 from symrg.verify.parsing import Namespace, parse_claim
@@ -382,15 +380,6 @@ class _Evaluator:
             raise _Undefined(f"entry out of range: {exc}") from None
         except np.linalg.LinAlgError as exc:
             raise _Undefined(f"singular or non-square matrix: {exc}") from None
-_MP_FUNCS: dict[str, Callable] = {
-    "exp": mpmath.exp, "log": mpmath.log, "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan,
-    "sinh": mpmath.sinh, "cosh": mpmath.cosh, "tanh": mpmath.tanh, "asinh": mpmath.asinh,
-    "acosh": mpmath.acosh, "atanh": mpmath.atanh, "Abs": abs, "sign": mpmath.sign, "re": mpmath.re,
-    "im": mpmath.im, "sech": mpmath.sech, "csch": mpmath.csch, "coth": mpmath.coth, "sqrt": mpmath.sqrt,
-    "_softplus": lambda x: mpmath.log(1 + mpmath.exp(x)), "_logcosh2": lambda x: mpmath.log(2 * mpmath.cosh(x)),
-}
-
-
 def _mp(x: Any) -> Any:
     """A double-precision value (number or array) as an exact mpmath value."""
     if isinstance(x, (mpmath.matrix, mpmath.mpc, mpmath.mpf)):
@@ -415,171 +404,22 @@ def _mp_to_np(x: Any) -> Any:
 
 
 class _MpEvaluator:
-    """The value of a scalar or matrix expression at a point, in mpmath arithmetic.
-
-    The working precision is the caller's (``mpmath.workdps``).  Scalars are ``mpc``,
-    matrices ``mpmath.matrix``; an expression that cannot be evaluated raises
-    :class:`_Undefined`, as in the double-precision evaluator.
-    """
+    """Evaluate claims and results in mpmath (complex, at the caller's ``mpmath.workdps``)
+    through the one code generator; matrices are ``mpmath.matrix``."""
 
     def __init__(self, env: dict, sizes: dict) -> None:
         self.env = env
         self.sizes = sizes
-        self.memo: dict = {}
-
-    def size(self, d: Any) -> int:
-        d = sp.sympify(d).xreplace(self.sizes)
-        if not d.is_Integer:
-            raise _Undefined(f"size {d} is not determined")
-        return int(d)
 
     def __call__(self, e: Any) -> Any:
-        if isinstance(e, sp.MatrixBase):
-            m = mpmath.matrix(e.rows, e.cols)
-            for i in range(e.rows):
-                for j in range(e.cols):
-                    m[i, j] = self._scalar(self(e[i, j]))
-            return m
-        if e in self.env:
-            return self.env[e]
-        if e in self.memo:
-            return self.memo[e]
-        out = self._eval(e)
-        self.memo[e] = out
-        return out
-
-    @staticmethod
-    def _is_mat(x: Any) -> bool:
-        return isinstance(x, mpmath.matrix)
-
-    def _scalar(self, x: Any) -> Any:
-        if self._is_mat(x):
-            if (x.rows, x.cols) != (1, 1):
-                raise _Undefined(f"a {x.rows}x{x.cols} matrix where a scalar is needed")
-            return mpmath.mpc(x[0, 0])
-        return mpmath.mpc(x)
-
-    def _square(self, m: Any, e: Any) -> Any:
-        if not self._is_mat(m) or m.rows != m.cols:
-            raise _Undefined(f"{_short(e)} needs a square matrix")
-        return m
-
-    def _number(self, e: Any) -> Any:
-        if e is sp.I:
-            return mpmath.mpc(0, 1)
-        if e.is_Rational:
-            return mpmath.mpc(mpmath.mpf(int(e.p)) / int(e.q))
-        if isinstance(e, sp.Float):
-            return mpmath.mpc(mpmath.mpf(e._mpf_))
-        v = sp.N(e, mpmath.mp.dps + 10)
-        re_, im_ = v.as_real_imag()
-        return mpmath.mpc(mpmath.mpf(sp.Float(re_)._mpf_), mpmath.mpf(sp.Float(im_)._mpf_))
-
-    def _eval(self, e: Any) -> Any:  # noqa: C901 - one dispatch over node types
-        if isinstance(e, MatrixElement):
-            parent = self(e.parent)
-            return mpmath.mpc(parent[self.size(e.i), self.size(e.j)])
-        if e.is_Number or isinstance(e, sp.NumberSymbol) or e is sp.I:
-            return self._number(e)
-        if isinstance(e, (sp.Symbol, sp.MatrixSymbol)):
-            raise _Undefined(f"no value for {e}")
-        if isinstance(e, sp.Add) and not isinstance(e, MatrixExpr):
-            return mpmath.fsum(self._scalar(self(a)) for a in e.args)
-        if isinstance(e, sp.Mul) and not isinstance(e, MatrixExpr):
-            out: Any = mpmath.mpc(1)
-            for a in e.args:
-                out = out * self._scalar(self(a))
-            return out
-        if isinstance(e, sp.Pow) and not isinstance(e, MatrixExpr):
-            base, ex = self._scalar(self(e.base)), self._scalar(self(e.exp))
-            if base == 0 and mpmath.re(ex) < 0:
-                raise _Undefined("division by zero")
-            if ex.imag == 0 and mpmath.isint(ex.real):
-                return mpmath.mpc(base ** int(ex.real))
-            return mpmath.power(base, ex)
-        if isinstance(e, MatScalar):
-            return self._scalar(self(e.args[0]))
-        if isinstance(e, SumLogPartition):
-            eta = self(e.args[0])
-            vals = [eta[i, 0] for i in range(eta.rows)] if self._is_mat(eta) else [eta]
-            kind = kind_for_label(str(e.args[1]))  # the kind registered under this label, if any
-            if kind is None:
-                raise _Undefined(f"cannot evaluate the log-partition {str(e.args[1])!r} of an abstract layer")
-            return mpmath.fsum(kind.log_partition_mpc(x) for x in vals)
-        if isinstance(e, sp.Identity):
-            return mpmath.eye(self.size(e.rows))
-        if isinstance(e, sp.ZeroMatrix):
-            return mpmath.zeros(self.size(e.rows), self.size(e.cols))
-        if isinstance(e, sp.OneMatrix):
-            return mpmath.ones(self.size(e.rows), self.size(e.cols))
-        if isinstance(e, sp.MatAdd):
-            vals = [self(a) for a in e.args]
-            if len({(v.rows, v.cols) if self._is_mat(v) else () for v in vals}) > 1:
-                raise _Undefined(f"cannot add matrices of different shapes in {_short(e)}")
-            out = vals[0]
-            for v in vals[1:]:
-                out = out + v
-            return out
-        if isinstance(e, sp.MatMul):
-            out = None
-            scale = mpmath.mpc(1)
-            for a in e.args:
-                v = self(a)
-                if not self._is_mat(v):
-                    scale = scale * v
-                elif out is None:
-                    out = v
-                else:
-                    if out.cols != v.rows:
-                        raise _Undefined(f"cannot multiply a {out.rows}x{out.cols} by a {v.rows}x{v.cols} matrix")
-                    out = out * v
-            return scale if out is None else out * scale
-        if isinstance(e, sp.Transpose):
-            m = self(e.arg)
-            return m.T if self._is_mat(m) else m
-        if isinstance(e, sp.Inverse):
-            m = self._square(self(e.arg), e)
-            try:
-                return mpmath.inverse(m)
-            except ZeroDivisionError:
-                raise _Undefined(f"{_short(e.arg)} is singular") from None
-        if isinstance(e, sp.MatPow):
-            m = self._square(self(e.base), e)
-            k = int(e.exp)
-            try:
-                return m**k
-            except ZeroDivisionError:
-                raise _Undefined(f"{_short(e.base)} is singular") from None
-        if isinstance(e, sp.Determinant):
-            return mpmath.mpc(mpmath.det(self._square(self(e.arg), e)))
-        if isinstance(e, sp.Trace):
-            m = self._square(self(e.arg), e)
-            return mpmath.fsum(m[i, i] for i in range(m.rows))
-        if isinstance(e, DiagonalOf):
-            m = self._square(self(e.arg), e)
-            out = mpmath.matrix(m.rows, 1)
-            for i in range(m.rows):
-                out[i, 0] = m[i, i]
-            return out
-        if isinstance(e, sp.HadamardProduct):
-            vals = [self(a) for a in e.args]
-            out = vals[0].copy()
-            for v in vals[1:]:
-                for i in range(out.rows):
-                    for j in range(out.cols):
-                        out[i, j] = out[i, j] * v[i, j]
-            return out
-        if isinstance(e, sp.Function):
-            fn = _MP_FUNCS.get(type(e).__name__)
-            if fn is None or len(e.args) != 1:
-                raise _Undefined(f"cannot evaluate the function {type(e).__name__} numerically")
-            return mpmath.mpc(fn(self._scalar(self(e.args[0]))))
-        raise _Undefined(f"cannot evaluate {type(e).__name__} numerically")
-
-
-# --------------------------------------------------------------------------------------
-# sampling points in the valid region
-# --------------------------------------------------------------------------------------
+        try:
+            return _codegen.evaluate(e, self.env, self.sizes, backend="mpc")
+        except _codegen.Unsupported as exc:
+            raise _Undefined(str(exc)) from None
+        except (IndexError, KeyError) as exc:
+            raise _Undefined(f"entry out of range: {exc}") from None
+        except ZeroDivisionError as exc:
+            raise _Undefined(f"singular matrix: {exc}") from None
 
 
 class _Sampler:
