@@ -55,6 +55,9 @@ from typing import Any
 
 import sympy as sp
 
+from symrg.model.energy import EnergyModel
+from symrg.output.printing import latex
+
 __all__ = ["FORMATS", "Check", "Derivation", "format_number", "tex_to_unicode"]
 
 FORMATS = ("text", "latex", "markdown")
@@ -412,7 +415,7 @@ class Derivation:
         """
         self.items.append(("equation", lhs, rhs, dict(where or {}), note))
         if name is not None:
-            self.results[name] = rhs.energy if hasattr(rhs, "rhs_latex") else rhs
+            self.results[name] = rhs.energy if isinstance(rhs, EnergyModel) else rhs
 
     def conditions(self, conds: Sequence[Any]) -> None:
         """Conditions under which the results above hold."""
@@ -638,11 +641,10 @@ class Derivation:
 def _latex(obj: Any) -> str:
     if isinstance(obj, str):
         return _unicode_math(obj)
-    if hasattr(obj, "rhs_latex"):
+    if isinstance(obj, EnergyModel):
         return obj.rhs_latex()
-    if hasattr(obj, "latex") and callable(obj.latex):
-        return obj.latex()
-    from symrg.output.printing import latex  # symrg's conventions (I, \det) in every formula
+    if not isinstance(obj, sp.Basic) and callable(getattr(obj, "latex", None)):
+        return obj.latex()  # a symrg result object prints itself
 
     # a long fraction prints as \frac{1}{n} (...): the way papers write it, and it can break
     return latex(obj, long_frac_ratio=2)
