@@ -47,6 +47,7 @@ import sympy as sp
 from symrg.engine.marginalization import marginalize
 from symrg.engine.multilinear import configurations, exact_couplings, mask_to_subset
 from symrg.errors import ModelError
+from symrg.model import services
 from symrg.model.energy import EnergyModel, energy_model
 from symrg.model.numerics import logsumexp
 from symrg.rg.coarse import CoarseRule, coarse_rule
@@ -193,8 +194,9 @@ def enumerate_log_z(model: EnergyModel, layer: str, values: Mapping[str, float])
     subs.update({sp.Symbol(k, real=True): float(v) for k, v in values.items()})
     energy = model.energy.subs(subs)
     units = [sp.Symbol(f"{layer}_{i + 1}", real=True) for i in range(n)]
-    f = sp.lambdify(units, energy, "mpmath")
-    e = np.array([float(f(*row)) for row in states])
+    # compiled by the one numeric code generator (stable log cosh / softplus / log-sum-exp)
+    f = services.get("compile_scalars")(tuple(units), [energy], "mpmath", checked=False)
+    e = np.array([float(f(*row)[0]) for row in states])
     return float(logsumexp(-e))
 
 
