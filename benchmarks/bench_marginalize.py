@@ -59,7 +59,9 @@ def _seed_agree(eff, expr: sp.Expr, n: int) -> bool:
 
 
 def _sympy_seed(n: int, method: str = "GE") -> sp.Expr:
-    sym = lambda name, r, c: sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i}{j}"))
+    def sym(name: str, r: int, c: int) -> sp.Matrix:
+        return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i}{j}"))
+
     U, W = sym("U", n, n), sym("W", n, n)
     a, b, c, v = (sym(x, n, 1) for x in "abcv")
     P = sp.eye(n) - U * U.T

@@ -10,8 +10,8 @@ against brute force: the energy, the partition function and the correlators
 
 import sys
 
-from symrg.output.document import Derivation
 from symrg.examples import seed_derivation
+from symrg.output.document import Derivation
 
 
 def derivation() -> Derivation:

@@ -7,9 +7,9 @@ flow diagram (drawn beside the document when it is written and matplotlib is ins
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,8 +17,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symrg.rg.chain import chain_symbols, decimate_chain, transfer_matrix_log_z
 from symrg.output.document import Derivation
+from symrg.rg.chain import chain_symbols, decimate_chain, transfer_matrix_log_z
 from symrg.rg.recursion import free_energy_from_flow
 
 

@@ -17,11 +17,11 @@ import time
 import numpy as np
 import sympy as sp
 
+from symrg.output.document import Derivation, format_number
 from symrg.rg.block_exact import exact_renormalization
 from symrg.rg.cluster_expansion import cumulant_rg
-from symrg.rg.information import mutual_information_chain
 from symrg.rg.coarse import decimation, majority, smooth
-from symrg.output.document import Derivation, format_number
+from symrg.rg.information import mutual_information_chain
 from symrg.rg.lattice import chain, chain_blocks, ising_model
 
 

@@ -18,9 +18,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.output.document import Derivation, format_number
 from symrg.output.printing import latex
+from symrg.rg.cluster_expansion import cumulant_rg
 from symrg.rg.lattice import ising_model, triangular, triangular_blocks
 
 

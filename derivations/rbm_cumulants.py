@@ -17,12 +17,12 @@ import sys
 import numpy as np
 import sympy as sp
 
-from symrg.verify.brute_force import brute_force_log_weight, crosscheck
 from symrg.engine.cumulants import cumulants
-from symrg.output.document import Derivation, format_number
 from symrg.engine.effective import convergence_ratio, cumulant_series, effective_couplings
 from symrg.engine.marginalization import marginalize
 from symrg.model.energy import rbm
+from symrg.output.document import Derivation, format_number
+from symrg.verify.brute_force import brute_force_log_weight, crosscheck
 
 N_V, N_H, ORDER, SEED = 5, 3, 8, 7
 
