@@ -31,14 +31,10 @@ from symrg.model.naming import entry_subscript, latex_name
 __all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text", "index_latex", "couplings_latex", "printed_terms"]
 
 
-def _ordered_sum(printer, expr, paren) -> str:
-    """A matrix sum in the order the derivation built it (b + U c + W^T v), negative terms last."""
-    terms = sorted(expr.args, key=lambda t: bool(isinstance(t, sp.MatMul) and t.as_coeff_mmul()[0].is_negative))
+def _signed_join(parts: list[str]) -> str:
+    """Join printed terms with `` + ``, turning a leading minus into `` - ``."""
     out = ""
-    for t in terms:
-        s = printer._print(t)
-        if isinstance(t, sp.MatAdd):
-            s = paren(s)
+    for s in parts:
         if not out:
             out = s
         elif s.startswith("-"):
@@ -46,6 +42,12 @@ def _ordered_sum(printer, expr, paren) -> str:
         else:
             out += " + " + s
     return out
+
+
+def _ordered_sum(printer, expr, paren) -> str:
+    """A matrix sum in the order the derivation built it (b + U c + W^T v), negative terms last."""
+    terms = sorted(expr.args, key=lambda t: bool(isinstance(t, sp.MatMul) and t.as_coeff_mmul()[0].is_negative))
+    return _signed_join([paren(printer._print(t)) if isinstance(t, sp.MatAdd) else printer._print(t) for t in terms])
 
 
 def _entry_index(expr) -> str:
@@ -115,18 +117,7 @@ def text(expr) -> str:
 
 def _join(pieces: list[sp.Expr], show=None) -> str:
     show = show or latex
-    out = ""
-    for p in pieces:
-        if p == 0:
-            continue
-        s = show(p)
-        if out and not s.startswith("-"):
-            out += " + " + s
-        elif out:
-            out += " - " + s[1:].lstrip()
-        else:
-            out = s
-    return out or "0"
+    return _signed_join([show(p) for p in pieces if p != 0]) or "0"
 
 
 #: an explicit model prints its scalar entries only below this many expanded terms
@@ -271,18 +262,6 @@ def index_latex(expr, row: str | None = "i", col: str | None = None, _fresh: lis
             return "- " + body
         return latex(coeff) + " " + body
     return latex(expr)
-
-
-def _signed_join(parts: list[str]) -> str:
-    out = ""
-    for s in parts:
-        if not out:
-            out = s
-        elif s.startswith("-"):
-            out += " - " + s[1:].lstrip()
-        else:
-            out += " + " + s
-    return out
 
 
 def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
