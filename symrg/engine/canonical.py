@@ -27,6 +27,7 @@ import sympy as sp
 
 from symrg.engine.marginalization import fold_all
 from symrg.model import services
+from symrg.model.display import Displayed
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.model.expressions import explicit_block
 from symrg.model.exprs import MatScalar
@@ -37,7 +38,7 @@ __all__ = ["canonical_form", "CanonicalForm", "collect_monomials", "intermediate
 
 
 @dataclass(frozen=True)
-class CanonicalForm:
+class CanonicalForm(Displayed):
     """``E = constant + sum_S couplings[S] * prod_{i in S} x_i`` (multilinear for binary units).
 
     ``couplings`` maps tuples of unit symbols (in layer order) to coefficients; the
@@ -66,9 +67,6 @@ class CanonicalForm:
         lines = [f"canonical form in {len(self.variables)} units, constant {sp.sstr(self.constant)}:"]
         lines += [f"  {k}  {sp.sstr(prod)}  {sp.sstr(c)}" for k, prod, c in self.table()]
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.text()
 
     def by_order(self, k: int) -> dict[tuple, sp.Expr]:
         """The coefficients of the products of ``k`` units."""
@@ -99,9 +97,6 @@ class CanonicalForm:
     def latex(self) -> str:
         rows = [rf"{k} & {' '.join(services.get('latex')(v) for v in s)} & {services.get('latex')(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]
         return "\\begin{array}{rll}\n\\text{order} & \\text{units} & \\text{coefficient} \\\\\n" + "\n".join(rows) + "\n\\end{array}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
 
 def reduce_on_support(expr: sp.Expr, model: EnergyModel) -> sp.Expr:

@@ -26,13 +26,14 @@ import sympy as sp
 from symrg.engine.cumulants import check_order
 from symrg.engine.joint_cumulants import MAX_SYMBOLIC_CONFIGURATIONS
 from symrg.engine.moments import moments_to_cumulants
+from symrg.model.display import Displayed
 from symrg.model.units import unit_kind
 
 __all__ = ["CumulantExpansion", "cumulant_expansion"]
 
 
 @dataclass(frozen=True)
-class CumulantExpansion:
+class CumulantExpansion(Displayed):
     """Truncated cumulant expansion ``log <exp(-X)> ≈ sum_{n=1}^{N} (-1)^n kappa_n(X) / n!``.
 
     Attributes
@@ -62,14 +63,8 @@ class CumulantExpansion:
     def text(self) -> str:
         return f"log <exp(-X)> ~ {sp.sstr(self.expr)}  (X = {sp.sstr(self.X)}, order {self.order})"
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         return r"\log\langle e^{-X}\rangle \approx " + sp.latex(self.expr)
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
 
 def cumulant_expansion(

@@ -39,6 +39,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.engine.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
+from symrg.model.display import Displayed
 from symrg.model.frozen import array_hash, arrays_equal, readonly_array
 from symrg.model.numerics import logsumexp
 from symrg.rg.coarse import CoarseRule, coarse_rule
@@ -61,7 +62,7 @@ MAX_TRANSFER_BLOCK = 10
 
 
 @dataclass(frozen=True)
-class ExactRenormalization:
+class ExactRenormalization(Displayed):
     """The exact renormalized hamiltonian of a finite lattice and all its couplings.
 
     Attributes
@@ -123,9 +124,6 @@ class ExactRenormalization:
             lines.append(f"  order {order}: " + ", ".join(f"g'{list(k)} = {v:.6g}" for k, v in top) + more)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self, tol: float = 1e-12, limit: int = 8) -> str:
         """The largest couplings of each order as ``g'_{S} = value``, one row per order."""
         rows = []
@@ -137,9 +135,6 @@ class ExactRenormalization:
                 rf"g'_{{{','.join(map(str, k))}}} = {sp.latex(sp.Float(v, 6))}" for k, v in top))
         rows.append(rf"\log Z &= {sp.latex(sp.Float(self.log_z, 12))}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
     @property
     def num_blocks(self) -> int:

@@ -38,6 +38,7 @@ import mpmath
 import sympy as sp
 
 from symrg.model import services
+from symrg.model.display import Displayed
 from symrg.model.frozen import freeze
 from symrg.model.units import UnitKind, unit_kind
 from symrg.rg.recursion import RecursionMap
@@ -71,7 +72,7 @@ def chain_symbols() -> dict[str, sp.Symbol]:
 
 
 @dataclass(frozen=True)
-class DroppedTerm:
+class DroppedTerm(Displayed):
     """A term of the renormalized bond that lies outside the projected coupling space.
 
     ``coefficient * basis`` is what the exact renormalized bond log-weight contains
@@ -85,14 +86,8 @@ class DroppedTerm:
     def text(self) -> str:
         return f"{self.name}: ({sp.sstr(self.coefficient)}) * ({sp.sstr(self.basis)})"
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         return rf"\text{{{self.name}}}: \left({sp.latex(self.coefficient)}\right) {sp.latex(self.basis)}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from symrg.model.display import Displayed
 from symrg.model.frozen import freeze
 from symrg.rg.block_exact import check_same_lattice
 from symrg.rg.coarse import CoarseRule, coarse_rule
@@ -73,7 +74,7 @@ Cluster = tuple
 
 
 @dataclass(frozen=True)
-class CumulantRG:
+class CumulantRG(Displayed):
     """Result of :func:`cumulant_rg`.
 
     Attributes
@@ -129,15 +130,9 @@ class CumulantRG:
                 f"b = {self.blocks.scale_factor}, {self.rule.name} rule):")
         return "\n".join([head] + [f"  {c}' = {sp.sstr(e)}" for c, e in self.images.items()])
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         rows = [rf"{sp.latex(sp.Symbol(str(c) + chr(39)))} &= {sp.latex(e)}" for c, e in self.images.items()]
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
     @property
     def substitutions(self) -> dict:

@@ -36,6 +36,7 @@ import numpy as np
 import sympy as sp
 
 from symrg.model import services
+from symrg.model.display import Displayed
 from symrg.model.frozen import array_hash, arrays_equal, freeze, readonly_array
 
 __all__ = [
@@ -55,7 +56,7 @@ MARGINAL_TOL = 1e-10
 # results
 # ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FixedPoint:
+class FixedPoint(Displayed):
     """A fixed point of a recursion map with its linearization.
 
     All numbers are sympy objects: exact when the fixed point was found symbolically,
@@ -155,20 +156,14 @@ class FixedPoint:
     def __repr__(self) -> str:
         return f"FixedPoint({self.text()})"
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         vals = ", ".join(f"{sp.latex(c)}^* = {sp.latex(v)}" for c, v in zip(self.couplings, self.values))
         ys = ", ".join(rf"{sp.latex(y)}\ (\text{{{lab}}})" for y, lab in zip(self.rg_eigenvalues, self.labels))
         return rf"{vals};\quad y = {ys}"
 
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
-
 
 @dataclass(frozen=True)
-class Flow:
+class Flow(Displayed):
     """Iterates of a recursion map.
 
     ``points[k]`` are the couplings after ``k`` steps (``points[0]`` the start);
@@ -209,21 +204,15 @@ class Flow:
         last = ", ".join(f"{float(x):.6g}" for x in self.points[-1])
         return f"flow of ({names}) over {self.steps} steps: ({first}) -> ({last})"
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         names = ", ".join(sp.latex(c) for c in self.couplings)
         first = ", ".join(sp.latex(sp.Float(float(x), 6)) for x in self.points[0])
         last = ", ".join(sp.latex(sp.Float(float(x), 6)) for x in self.points[-1])
         return rf"({names}):\ ({first}) \xrightarrow{{{self.steps}\ \text{{steps}}}} ({last})"
 
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
-
 
 @dataclass(frozen=True)
-class FlowFreeEnergy:
+class FlowFreeEnergy(Displayed):
     """Free energy per bond from summing the constants along the flow.
 
     ``log_z_per_bond = lim (1/N_bonds) log Z = sum_k c_k / s^(k+1)`` where ``c_k`` is
@@ -244,14 +233,8 @@ class FlowFreeEnergy:
         return (f"log Z per bond = {mpmath.nstr(self.log_z_per_bond, 15)} "
                 f"(free energy {mpmath.nstr(self.free_energy, 15)}; {self.steps} steps, tail {mpmath.nstr(self.tail, 3)})")
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         return rf"\frac{{1}}{{N_b}} \log Z = {mpmath.nstr(self.log_z_per_bond, 15)}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
 
 # ----------------------------------------------------------------------------------
@@ -354,7 +337,7 @@ def _as_symbol(x: Any) -> sp.Symbol:
 # the map
 # ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class RecursionMap:
+class RecursionMap(Displayed):
     """An RG recursion map ``couplings -> images`` with scale factor ``b``.
 
     Parameters
@@ -467,15 +450,9 @@ class RecursionMap:
     def text(self) -> str:
         return "\n".join(f"{lhs} = {sp.sstr(rhs)}" for lhs, rhs in self.equations()) + f"\n(b = {self.b})"
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         rows = [f"{sp.latex(lhs)} &= {sp.latex(rhs)}" for lhs, rhs in self.equations()]
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
     # -- coercion of user input -----------------------------------------------------
     def _symbol_named(self, key: Any, allowed: Sequence[sp.Symbol], what: str) -> sp.Symbol:

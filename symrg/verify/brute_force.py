@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from symrg.model.display import Displayed
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.model.numerics import logsumexp
 from symrg.output.numeric import ConditionError, lambdify
@@ -34,7 +35,7 @@ MAX_BRUTE_FORCE_CONFIGURATIONS = 1 << 20
 
 
 @dataclass(frozen=True)
-class CrossCheck:
+class CrossCheck(Displayed):
     """Result of :func:`crosscheck`.
 
     ``max_abs_error`` and ``max_rel_error`` compare ``H_eff`` with the brute-force
@@ -67,9 +68,6 @@ class CrossCheck:
         lines.append(f"  {'passed' if self.passed else 'FAILED'} (tolerance {self.tolerance:.0e})")
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
     def latex(self) -> str:
         rows = [rf"\max |\Delta H| &= {_latex_number(self.max_abs_error)} \quad ({self.n_points}\ \text{{states}})",
                 rf"\max |\Delta H| / |H| &= {_latex_number(self.max_rel_error)}"]
@@ -79,9 +77,6 @@ class CrossCheck:
             rows.append(rf"\max |\Delta \langle x_i x_j \rangle| &= {_latex_number(self.correlator_error)}")
         rows.append(rf"&\text{{{'passed' if self.passed else 'FAILED'} (tolerance {self.tolerance:.0e})}}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return "$" + self.latex() + "$"
 
 
 def _latex_number(x: float) -> str:
