@@ -23,6 +23,7 @@ __all__ = [
     "SerializeError",
     "ExportError",
     "CLIError",
+    "ParallelError",
 ]
 
 
@@ -67,3 +68,8 @@ class ExportError(SymrgError, ValueError):
 
 class CLIError(SymrgError):
     """Bad command-line input (exit status 2)."""
+
+
+class ParallelError(SymrgError, RuntimeError):
+    """Work cannot be distributed: the function does not pickle, the grid is malformed,
+    or a Dask client was given without ``dask.distributed`` installed (see :mod:`symrg.parallel`)."""

@@ -1,0 +1,189 @@
+"""symrg.parallel: local maps and sweeps, their errors and budgets, and the same work on a
+Dask LocalCluster (two worker processes) giving the same numbers as the local run."""
+
+from __future__ import annotations
+
+import functools
+import operator
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from symrg.errors import BudgetError, ParallelError, SymrgError
+from symrg.parallel import MAX_ITEMS, SweepResult, current_client, run_map, sweep, use_client
+
+
+def _square(x):
+    return x * x
+
+
+def _fail_on_three(x):
+    if x == 3:
+        raise ValueError("three is not allowed")
+    return x
+
+
+def _slow(x):
+    time.sleep(0.05)
+    return x
+
+
+def _pair(a, b):
+    return np.array([a + b, a * b])
+
+
+def _name_of(point):
+    return sorted(point)
+
+
+# --------------------------------------------------------------------------------------
+# local
+# --------------------------------------------------------------------------------------
+
+
+def test_run_map_is_an_ordered_map():
+    xs = list(range(50))[::-1]
+    assert run_map(_square, xs) == [x * x for x in xs]
+    assert run_map(_square, iter(xs)) == [x * x for x in xs]  # any iterable
+    assert run_map(_square, []) == []
+    assert run_map(functools.partial(operator.add, 1), (1, 2)) == [2, 3]
+
+
+def test_unpicklable_functions_are_refused_before_any_work():
+    calls = []
+
+    def local(x):
+        calls.append(x)
+        return x
+
+    for fn in (lambda x: x, local):
+        with pytest.raises(ParallelError, match="pickles") as e:
+            run_map(fn, [1, 2])
+        assert isinstance(e.value, SymrgError)
+    assert calls == []
+    with pytest.raises(ParallelError, match="callable"):
+        run_map(3, [1])
+    with pytest.raises(ParallelError, match="pickles"):
+        sweep(lambda K: K, {"K": [1]})
+
+
+def test_errors_of_the_function_propagate_unchanged():
+    with pytest.raises(ValueError, match="three is not allowed"):
+        run_map(_fail_on_three, range(5))
+
+
+def test_item_budget_refuses_without_consuming_an_endless_iterator():
+    import itertools
+
+    with pytest.raises(BudgetError, match="more than 10 items"):
+        run_map(_square, itertools.count(), max_items=10)
+    with pytest.raises(BudgetError, match=f"budget max_items = {MAX_ITEMS}"):
+        run_map(_square, itertools.count())
+    with pytest.raises(BudgetError, match="max_items must be a positive int"):
+        run_map(_square, [1], max_items=0)
+    with pytest.raises(BudgetError, match="exceed the budget max_items = 3"):
+        sweep(_pair, {"a": [1, 2], "b": [1, 2]}, max_items=3)
+
+
+def test_timeout_gives_a_budget_error_not_a_hang():
+    with pytest.raises(BudgetError, match=r"timeout of 0.1 s exceeded after \d+ of 100 items"):
+        run_map(_slow, range(100), timeout=0.1)
+    assert run_map(_slow, range(3), timeout=60) == [0, 1, 2]
+    for bad in (0, -1, float("inf"), "1", True):
+        with pytest.raises(BudgetError, match="timeout must be a positive number"):
+            run_map(_square, [1], timeout=bad)
+
+
+def test_progress_bar_on_stderr(capsys):
+    run_map(_square, range(4), progress=True, desc="squares")
+    err = capsys.readouterr().err
+    assert "squares 4/4" in err and "100%" in err
+    run_map(_square, range(4), progress=False)
+    run_map(_square, range(4))  # automatic: a fast run draws nothing
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ParallelError, match="progress must be"):
+        run_map(_square, [1], progress="yes")
+
+
+def test_use_client_nests_and_resets():
+    assert current_client() is None
+    with use_client(None) as c:
+        assert c is None and current_client() is None
+        with use_client(None):
+            assert run_map(_square, [3]) == [9]
+        assert current_client() is None
+    with pytest.raises(ParallelError, match="dask.distributed.Client"):
+        with use_client("tcp://scheduler:8786"):
+            pass
+    assert current_client() is None
+
+
+def test_missing_dask_gives_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
+    assert run_map(_square, [2]) == [4]  # local runs do not need Dask
+    with pytest.raises(ParallelError, match=r"pip install 'symrg\[distributed\]'"):
+        run_map(_square, [2], client=object())
+    with pytest.raises(ParallelError, match="not installed"):
+        with use_client(object()):
+            pass
+
+
+def test_cartesian_sweep():
+    r = sweep(_pair, {"a": [1, 2, 3], "b": np.array([10.0, 20.0])})
+    assert isinstance(r, SweepResult)
+    assert r.names == ("a", "b") and r.shape == (3, 2) and len(r) == 6
+    assert r.points.tolist() == [[1, 10], [1, 20], [2, 10], [2, 20], [3, 10], [3, 20]]
+    assert r.values.shape == (6, 2) and r.values.dtype == float
+    assert r.grid().shape == (3, 2, 2)
+    assert r.grid()[2, 1].tolist() == [23.0, 60.0]
+    assert r.axis("a").tolist() == [1, 2, 3] and r.axis("b").tolist() == [10.0, 20.0]
+    assert [p for p, _ in r.items()][3] == {"a": 2.0, "b": 20.0}
+    # immutable
+    with pytest.raises(ValueError):
+        r.values[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        r.points[0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        r.names = ("x",)  # type: ignore[misc]
+    assert r == sweep(_pair, {"a": [1, 2, 3], "b": [10.0, 20.0]})
+    with pytest.raises(ParallelError, match="unknown sweep parameter 'c'"):
+        r.axis("c")
+
+
+def test_list_of_points_and_mapping_calls():
+    pts = [{"b": 1, "a": 2}, {"a": 5, "b": 7}]
+    r = sweep(_name_of, pts, as_mapping=True)
+    assert r.shape is None and r.names == ("b", "a")
+    assert r.values.tolist() == [["a", "b"], ["a", "b"]]
+    r2 = sweep(_pair, pts)
+    assert r2.values.tolist() == [[3, 2], [12, 35]]
+    with pytest.raises(ParallelError, match="cartesian"):
+        r2.grid()
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ({}, "grid is empty"),
+        ({"a": []}, "'a' has no values"),
+        ({"a": "abc"}, "must be a sequence"),
+        ({"a": 3}, "must be a sequence"),
+        ({"a": np.zeros((2, 2))}, "must be 1-D"),
+        ({1: [1]}, "must be identifiers"),
+        ([], "list of points is empty"),
+        ([{"a": 1}, {"b": 2}], "point 1 must give exactly the parameters"),
+        ([1, 2], "point 0 must be a non-empty mapping"),
+        ("a", "mapping name -> values or a list of points"),
+        (5, "mapping name -> values or a list of points"),
+    ],
+)
+def test_bad_grids_are_refused(grid, message):
+    with pytest.raises(ParallelError, match=message):
+        sweep(_pair, grid)
+
+
+def test_object_values_are_kept():
+    r = sweep(_name_of, {"x": [1, 2]}, as_mapping=True)
+    assert r.values.dtype == object and r.values[1] == ["x"]
