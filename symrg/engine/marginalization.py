@@ -14,7 +14,11 @@ With ``t = sum_M W_{ML}^T x_M`` the master identity (docs/marginalization.md, "T
   configuration by configuration (:class:`~symrg.model.EnumeratedTerm`), explicit mode
   only, below ``max_configurations``.
 
-A Gaussian layer inside a non-polynomial term has no closed-form integral and is refused.
+* **Gaussian layer inside terms left by discrete sums** -- a mixture of Gaussians: those
+  terms are sums over the configurations of discrete layers, and for each configuration
+  the layer's integral is Gaussian; the result is an enumerated term (nested when several
+  summed layers are involved) holding a :class:`~symrg.model.GaussianTerm` per
+  configuration, below ``max_configurations`` (docs/marginalization.md, "Gaussian mixtures").
 
 Examples
 --------
@@ -32,6 +36,7 @@ I - U*U.T
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, replace
 
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalOf
@@ -77,8 +82,8 @@ def marginalize(model: EnergyModel, *layers: str, max_configurations: int = DEFA
     Raises
     ------
     ModelError
-        Unknown layer, a Gaussian layer inside a non-polynomial term, or an
-        enumeration above ``max_configurations``.
+        Unknown layer, an enumeration (or a Gaussian mixture) above
+        ``max_configurations``, or one that needs explicit sizes in an abstract model.
     """
     if not layers:
         raise ModelError("name at least one layer to marginalize")
@@ -203,13 +208,8 @@ def _marginalize_one(model: EnergyModel, name: str, max_configurations: int) -> 
         if isinstance(t, GaussianTerm):
             model = fold(model, t)
     if lay.kind.is_gaussian:
-        bad = model.terms_with(name)
-        if bad:
-            raise ModelError(
-                f"cannot integrate out Gaussian layer {name!r}: it enters the non-polynomial term left by "
-                f"summing out layer {bad[0].layer!r}, so its integral is not Gaussian and has no closed form; "
-                f"integrate {name!r} out before {bad[0].layer!r}"
-            )
+        if model.terms_with(name):
+            return _integrate_gaussian_mixture(model, name, max_configurations)
         return _integrate_gaussian(model, name)
     if _closed_form_possible(model, name):
         return _sum_closed_form(model, name)
@@ -244,6 +244,185 @@ def _integrate_gaussian(model: EnergyModel, name: str) -> EnergyModel:
     out = _without_layer(model, name, intermediates=intermediates, conditions=conditions,
                          terms=model.terms + (term,), history=model.history + (step,))
     return fold(out, term) if not weights else out
+
+
+# --------------------------------------------------------------------------------------
+# Gaussian mixtures: a Gaussian layer inside the terms left by discrete sums
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Gauss:
+    """The Gaussian layer ``g`` seen on the way down a nest of enumerated terms:
+    the weight ``exp(-1/2 g^T P g + eta^T g)`` with ``eta = theta + sum_M W_Mg^T x_M``."""
+
+    theta: MatrixExpr | None
+    weights: tuple  # ((M, W_Mg), ...), M a remaining layer or the summed layer of an enclosing level
+    precision: MatrixExpr
+
+
+def _add_weight(weights: tuple, m: str, w: MatrixExpr) -> tuple:
+    out = dict(weights)  # insertion order kept: the printed eta reads in the order it was built
+    out[m] = _add(out.get(m), w)
+    return tuple(out.items())
+
+
+def _as_enumerated(t) -> EnumeratedTerm:
+    """A log-partition term as the sum over configurations it stands for.
+
+    ``- sum_j A(eta_j) = - log sum_c exp(theta^T c + sum_M x_M^T W_ML c)``: the same value.
+    """
+    if isinstance(t, EnumeratedTerm):
+        return t
+    return EnumeratedTerm(t.layer, t.layers, t.kind, int(t.size), t.theta, None, t.weights, ())
+
+
+def _term_layers(t, key) -> tuple[str, ...]:
+    if not isinstance(t, EnumeratedTerm):
+        return t.layers
+    names = {m for m, _ in t.weights}
+    for a in t.absorbed:
+        names |= set(a.layers)
+    names.discard(t.layer)
+    return tuple(sorted(names, key=key))
+
+
+def _nest(terms: list, key) -> EnumeratedTerm:
+    """One enumerated term for several: the later ones nested inside the earlier ones.
+
+    ``- log sum_c1 e^{-e1} - log sum_c2 e^{-e2} = - log sum_c1 exp(-e1 + log sum_c2 e^{-e2})``.
+    """
+    inner: EnumeratedTerm | None = None
+    for t in reversed([_as_enumerated(t) for t in terms]):
+        if inner is not None:
+            t = replace(t, absorbed=t.absorbed + (inner,))
+            t = replace(t, layers=_term_layers(t, key))
+        inner = t
+    assert inner is not None
+    return inner
+
+
+def _mixture_levels(terms, name: str) -> list:
+    """The summed layers whose configurations the integral over ``name`` runs over (terms containing it, nested)."""
+    out = []
+    for t in terms:
+        if name not in t.layers or isinstance(t, GaussianTerm):
+            continue
+        out.append(t)
+        if isinstance(t, EnumeratedTerm):
+            out += _mixture_levels(t.absorbed, name)
+    return out
+
+
+def _take_gaussian(a: GaussianTerm, g: str, data: _Gauss) -> tuple[_Gauss, GaussianTerm]:
+    """Move the ``g``-dependence of a Gaussian term into ``data``; return the rest of the term.
+
+    ``+1/2 eta'^T S eta'`` with ``eta' = theta' + W_g^T g + sum_M W_M^T x_M`` holds
+    ``+1/2 g^T W_g S W_g^T g + g^T W_g S (theta' + sum_M W_M^T x_M)``.
+    """
+    wg = dict(a.weights)[g]
+    S = a.covariance
+    theta = data.theta if a.theta is None else _add(data.theta, wg * S * a.theta)
+    weights = data.weights
+    for m, wm in a.weights:
+        if m != g:
+            weights = _add_weight(weights, m, wm * S * wg.T)
+    data = _Gauss(theta, weights, _add(data.precision, -wg * S * wg.T))
+    return data, replace(a, weights=tuple((m, w) for m, w in a.weights if m != g))
+
+
+def _descend(t: EnumeratedTerm, g: str, data: _Gauss, finish, key) -> EnumeratedTerm:
+    """``t`` with the Gaussian layer ``g`` integrated inside it, configuration by configuration.
+
+    ``g`` goes down to the innermost level that holds all of its dependence; there each
+    configuration (of that level and of every enclosing one) leaves a quadratic form in
+    ``g`` whose linear part depends on the configuration, and :func:`finish` writes its
+    Gaussian integral as a term evaluated at that configuration.
+    """
+    w = dict(t.weights).get(g)  # - g^T W_gD c in e(c)
+    if w is not None:
+        data = replace(data, weights=_add_weight(data.weights, t.layer, w.T))
+    keep, deeper = [], []
+    for a in t.absorbed:
+        if g not in a.layers:
+            keep.append(a)
+        elif isinstance(a, GaussianTerm):
+            data, rest = _take_gaussian(a, g, data)
+            keep.append(rest)
+        else:
+            deeper.append(a)
+    keep.append(_descend(_nest(deeper, key), g, data, finish, key) if deeper else finish(data))
+    out = replace(t, weights=tuple((m, x) for m, x in t.weights if m != g), absorbed=tuple(keep))
+    return replace(out, layers=_term_layers(out, key))
+
+
+def _integrate_gaussian_mixture(model: EnergyModel, name: str, max_configurations: int) -> EnergyModel:
+    """A Gaussian layer inside terms left by discrete sums: a mixture of Gaussian integrals.
+
+    The terms containing ``name`` are sums over the configurations of discrete layers
+    (a log-partition term over its layer's, an enumerated term over its own and nested
+    ones).  Inside the sum the integrand is Gaussian in ``x_name``, so the integral is a
+    log-sum-exp over those configurations of closed-form Gaussian integrals
+    (docs/marginalization.md, "Gaussian mixtures").  The couplings are bilinear, so the
+    precision is the same for every configuration: one condition.
+    """
+    lay = model.layer(name)
+    inside = model.terms_with(name)
+    levels = _mixture_levels(inside, name)
+    summed = ", ".join(repr(t.layer) for t in levels)
+    if not model.explicit or not all(isinstance(t.size, int) for t in levels):
+        sym = next((t for t in levels if not isinstance(t.size, int)), levels[0])
+        raise ModelError(
+            f"integrating the Gaussian layer {name!r} out after the discrete layer {sym.layer!r} was summed is a "
+            f"mixture of Gaussian integrals, one per configuration of {summed}: that needs explicit integer "
+            f"sizes, and layer {sym.layer!r} has symbolic size {sym.size}"
+        )
+    count = 1
+    for t in levels:
+        count *= len(t.kind.values) ** int(t.size)
+    if count > max_configurations:
+        raise ModelError(
+            f"integrating the Gaussian layer {name!r} out is a mixture of one Gaussian integral per configuration "
+            f"of the summed layers {summed}: {count} configurations, above the limit "
+            f"max_configurations={max_configurations}"
+        )
+    q = model.quadratic.get(name)
+    if q is None or is_zero_matrix(q):
+        raise ModelError(f"Gaussian layer {name!r} has no self-energy (precision); its integral diverges")
+    root = model.original or model
+    rank = {n: k for k, n in enumerate(root.layer_names)}
+
+    def key(n: str) -> tuple:
+        return (rank.get(n, len(rank)), n)
+
+    intermediates, conditions = model.intermediates, model.conditions
+
+    def finish(d: _Gauss) -> GaussianTerm:
+        nonlocal intermediates, conditions
+        p = scaled_identity_factor(d.precision)
+        if p is not None:
+            cov = sp.Identity(lay.size) / p
+        else:
+            cov = sp.MatrixSymbol(_new_intermediate_name(model), lay.size, lay.size)
+            intermediates += (Intermediate(cov, d.precision),)
+            if all(c.matrix != d.precision for c in conditions):
+                conditions += (Condition(d.precision, f"precision of layer {name!r} when it is integrated out "
+                                                      f"(the same for every configuration of {summed})"),)
+        return GaussianTerm(name, lay.size, d.theta, d.weights, d.precision, cov)
+
+    data = _Gauss(model.biases.get(name), _weights_into(model, name), q)
+    term = _descend(_nest(list(inside), key), name, data, finish, key)
+    step = Step(
+        name,
+        "Gaussian mixture integral",
+        f"Integrated out the Gaussian layer ${name}$ (${sp.latex(lay.size)}$ units) as a mixture: one Gaussian "
+        f"integral for each of the {count} configurations of the summed layers {_math_list([t.layer for t in levels])}",
+        "for each configuration the fields it sees shift by W S theta and the couplings by W S W^T, "
+        "its first and second cumulants; the mixture is a log-sum-exp of these",
+    )
+    rest = tuple(t for t in model.terms if t not in inside)
+    return _without_layer(model, name, intermediates=intermediates, conditions=conditions,
+                          terms=rest + (term,), history=model.history + (step,))
 
 
 def _diagonal_only(model: EnergyModel, q) -> bool:
