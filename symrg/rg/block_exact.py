@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -42,6 +43,7 @@ from symrg.engine.multilinear import configurations, couplings_by_order, exact_c
 from symrg.model.display import Displayed
 from symrg.model.frozen import array_hash, arrays_equal, readonly_array
 from symrg.model.numerics import logsumexp
+from symrg.parallel import run_map
 from symrg.rg.coarse import CoarseRule, coarse_rule
 from symrg.rg.lattice import BlockPartition, Lattice, LatticeModel
 
@@ -59,6 +61,9 @@ MAX_ENUMERATION_SITES = 22
 MAX_COARSE_SITES = 24
 #: largest block size of the transfer-matrix route (matrices of 2^b x 2^b)
 MAX_TRANSFER_BLOCK = 10
+#: the enumeration route works in chunks of at most 2^ENUMERATION_CHUNK_SITES fine configurations
+#: (the configurations of the last blocks are fixed per chunk; chunks are the tasks of symrg.parallel.run_map)
+ENUMERATION_CHUNK_SITES = 14
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,8 @@ def exact_renormalization(
     rule: "CoarseRule | str",
     values: Mapping,
     method: str = "auto",
+    *,
+    client: object = None,
 ) -> ExactRenormalization:
     """Exact ``K'(h)`` of a finite lattice and all its couplings (Walsh transform).
 
@@ -227,6 +234,10 @@ def exact_renormalization(
     method : {"auto", "enumeration", "transfer"}
         ``"transfer"`` needs a periodic chain whose interactions reach at most into the
         next block; ``"auto"`` picks it for periodic chains, enumeration otherwise.
+    client : dask.distributed.Client, optional
+        Run the chunks of the enumeration on this cluster (default: the client of
+        :func:`symrg.parallel.use_client`, else locally); the result is the same as the
+        local run (docs/numerics.md, "Parallel sums").
 
     Raises
     ------
@@ -267,7 +278,7 @@ def exact_renormalization(
         logz_h = _transfer_log_z(model, blocks, table, coupling_vals)
         label = "transfer matrix"
     else:
-        logz_h = _enumeration_log_z(model, blocks, table, coupling_vals)
+        logz_h = _enumeration_log_z(model, blocks, table, coupling_vals, client=client)
         label = "enumeration"
     if not np.all(np.isfinite(logz_h)):
         bad = int(np.flatnonzero(~np.isfinite(logz_h))[0])
@@ -278,7 +289,7 @@ def exact_renormalization(
     return ExactRenormalization(model, blocks, rule, vals, label, -logz_h, couplings, log_z)
 
 
-def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarray, values: Mapping) -> np.ndarray:
+def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarray, values: Mapping, client: object = None) -> np.ndarray:
     lat = model.lattice
     n = lat.num_sites
     if n > MAX_ENUMERATION_SITES:
@@ -290,23 +301,49 @@ def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.nd
     blks = blocks.blocks()
     m = blocks.size
     perm = [i for blk in blks for i in blk]  # block-major order: block j holds bits j*m .. j*m+m-1
-    C = configurations(n, "spin")
-    X = np.empty_like(C)
-    X[:, perm] = C
+    # chunks: the configurations of the last k blocks are fixed (chunk t), the first blocks are summed
+    k = min(len(blks) - 1, max(0, -(-(n - ENUMERATION_CHUNK_SITES) // m)))
+    free = len(blks) - k
+    chunk = functools.partial(_enumeration_chunk, model, tuple(perm), m, free, table, dict(values))
+    parts = run_map(chunk, range(1 << (k * m)), client=client, desc="exact_renormalization (enumeration)")
+    tops = np.array([top for top, _ in parts])
+    Zs = np.stack([z for _, z in parts])
+    # chunk t weighs the coarse spins of the fixed blocks by prod_j p(h_j | x_j(t))
+    P = np.stack([1.0 - table, table])  # P[hbit, block configuration]
+    cfg = np.arange(1 << (k * m))
+    F = np.ones((len(cfg), 1 << k))
+    for i in range(k):
+        ci = (cfg >> (i * m)) & ((1 << m) - 1)
+        F *= P[(np.arange(1 << k) >> i) & 1][:, ci].T
+    top = tops.max()
+    Z = (Zs * np.exp(tops - top)[:, None]).T @ F  # Z[free-block coarse index, fixed-block coarse index]
+    with np.errstate(divide="ignore"):
+        return np.log(Z.T.reshape(-1)) + top
+
+
+def _enumeration_chunk(
+    model: LatticeModel, perm: tuple[int, ...], m: int, free: int, table: np.ndarray, values: Mapping, t: int
+) -> tuple[float, np.ndarray]:
+    """Chunk ``t`` of the enumeration: the last blocks fixed to configuration ``t``, the first ``free`` summed.
+
+    Returns ``(top, Z)`` with ``Z[h] exp(top) = sum_x prod_{j < free} p(h_j | x_j) exp(-K(x))``.
+    """
+    n, L = len(perm), free * m
+    X = np.empty((1 << L, n), dtype=np.int8)
+    X[:, list(perm[:L])] = configurations(L, "spin")
+    X[:, list(perm[L:])] = 2 * ((t >> np.arange(n - L)) & 1) - 1
     logw = model.log_weight(X, values)
-    del X, C
-    top = logw.max()
+    del X
+    top = float(logw.max())
     w = np.exp(logw - top)
     P = np.stack([1.0 - table, table])  # P[hbit, block configuration]
     T = w.reshape(-1, 1 << m, 1)
-    for _ in range(len(blks)):
+    for _ in range(free):
         # contract the lowest remaining block (trailing configuration axis) with p(h|x)
         T = np.einsum("rcs,hc->rhs", T, P).reshape(T.shape[0], -1)
         rest = T.shape[0] >> m
         T = T.reshape(rest, 1 << m, -1) if rest >= 1 else T
-    Z = T.reshape(-1)
-    with np.errstate(divide="ignore"):
-        return np.log(Z) + top
+    return top, T.reshape(-1)
 
 
 def _block_terms_chain(model: LatticeModel, b: int, values: Mapping) -> list[tuple[float, tuple[int, ...]]]:
