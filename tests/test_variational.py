@@ -12,12 +12,14 @@ import pytest
 import sympy as sp
 
 import symrg
-from symrg.engine.multilinear import configurations
-from symrg.errors import ModelError
+from symrg.engine.multilinear import configurations, symbolic_couplings
+from symrg.errors import BudgetError, ModelError
 from symrg.rg.block_exact import exact_renormalization
 from symrg.rg.coarse import decimation, majority, smooth
 from symrg.rg.lattice import chain, chain_blocks, ising_model, square, square_blocks
 from symrg.rg.variational import (
+    bond_machine,
+    bond_weight,
     decimation_machine,
     ising_hamiltonian,
     machine_log_weights,
@@ -25,6 +27,7 @@ from symrg.rg.variational import (
     rule_multilinear,
     rule_table_defect,
     trace_defect,
+    variational_rg,
 )
 
 K, L, B = sp.symbols("K L B", real=True)
@@ -173,3 +176,147 @@ def test_bad_input():
         decimation_machine(ring_couplings(4, K), kept=(0, 7))
     with pytest.raises(ModelError, match="n >= 3"):
         ring_couplings(2, K)
+
+
+# ---------------------------------------------------------------------------------------
+# one hidden spin per bond
+# ---------------------------------------------------------------------------------------
+
+
+def test_bond_weight_identity_symbolic_and_numeric():
+    Kp, Kn = sp.Symbol("K", positive=True), sp.Symbol("K", negative=True)
+    s, t, b = sp.symbols("s t b")
+    for k in (Kp, Kn):
+        w, c, sigma = bond_weight(k)
+        for sv, tv in itertools.product((-1, 1), repeat=2):
+            rhs = c * sum(sp.exp(w * bv * (sv + sigma * tv)) for bv in (-1, 1))
+            # acosh written as its logarithm: exp(acosh x) = x + sqrt(x^2 - 1)
+            assert sp.simplify(sp.expand((rhs - sp.exp(k * sv * tv)).rewrite(sp.log))) == 0
+    # numerically, with the weight from its closed form 1/2 log(e^{2|K|} + sqrt(e^{4|K|} - 1))
+    for kv in (0.0, 0.37, -1.3, 2.5):
+        w, c, sigma = (float(x) for x in bond_weight(kv))
+        a = abs(kv)
+        assert abs(w - 0.5 * np.log(np.exp(2 * a) + np.sqrt(np.exp(4 * a) - 1))) < 1e-13
+        for sv, tv in itertools.product((-1, 1), repeat=2):
+            lhs = np.exp(kv * sv * tv)
+            assert abs(c * (np.exp(w * (sv + sigma * tv)) + np.exp(-w * (sv + sigma * tv))) - lhs) < 1e-13 * lhs
+
+
+def test_bond_machine_marginal_is_the_ising_hamiltonian():
+    # symbolic: the engine sums the bond layer, the Walsh transform reads the couplings back
+    Kp = sp.Symbol("K", positive=True)
+    mg = symrg.marginalize(bond_machine(ring_couplings(4, Kp)), "b")
+    v = sp.symbols("v_1:5", real=True)
+    c = {k: val for k, val in symbolic_couplings(mg.energy, v, "spin", simplify=True).items() if val != 0}
+    assert c == {(0, 1): -Kp, (1, 2): -Kp, (2, 3): -Kp, (0, 3): -Kp}
+    # numeric: mixed signs, a field; every (v, b) configuration enumerated here
+    rng = np.random.default_rng(7)
+    J = np.zeros((5, 5))
+    for i, j in [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4), (1, 3)]:
+        J[i, j] = J[j, i] = rng.normal()
+    f = rng.normal(size=5) * 0.3
+    m = bond_machine(sp.Matrix(J).applyfunc(sp.Float), [sp.Float(x) for x in f])
+    assert m.layer("b").size == 6
+    E = symrg.lambdify(m)
+    for vrow in configurations(5, "spin").astype(float):
+        total = sum(np.exp(-float(E(v=vrow, b=np.array(brow, dtype=float))))
+                    for brow in itertools.product((-1, 1), repeat=6))
+        exact = np.exp(0.5 * vrow @ J @ vrow + f @ vrow)
+        assert abs(total / exact - 1) < 1e-12
+
+
+def test_decimation_summed_spins_are_the_bond_units_of_the_coarse_chain():
+    """The machine weight is K, the coarse coupling K' obeys cosh 2K = e^{2K'} (tanh K' = tanh^2 K)."""
+    Kp = sp.Symbol("K", positive=True)
+    vr = decimation_machine(ring_couplings(6, Kp), kept=(0, 2, 4))
+    h = sp.symbols("h_1:4", real=True)
+    c = symbolic_couplings(-vr.coarse.energy, h, "spin", simplify=True)
+    for kv in (0.2, 0.9):
+        Kc = float(c[(0, 1)].subs(Kp, kv))
+        assert abs(np.tanh(Kc) - np.tanh(kv) ** 2) < 1e-14
+        w, _, _ = bond_weight(sp.Float(Kc))
+        assert abs(float(w) - kv) < 1e-13
+    assert set(vr.machine.params["W_xh"].value) == {0, Kp}
+
+
+# ---------------------------------------------------------------------------------------
+# any rule by enumeration; Delta F = 0 without the trace condition
+# ---------------------------------------------------------------------------------------
+
+
+def _ring4_brute(Kv, rule_fn):
+    """log Z, log Z' and -H'(h) of the 4-ring exp(K sum v_i v_{i+1}) under exp(T) = rule_fn(v, h)."""
+    zs, zc = [], {hs: [] for hs in itertools.product((-1, 1), repeat=2)}
+    for vs in itertools.product((-1, 1), repeat=4):
+        bw = np.exp(Kv * sum(vs[i] * vs[(i + 1) % 4] for i in range(4)))
+        zs.append(bw)
+        for hs in zc:
+            zc[hs].append(rule_fn(vs, hs) * bw)
+    return np.log(sum(zs)), np.log(sum(sum(x) for x in zc.values())), {hs: np.log(sum(x)) for hs, x in zc.items()}
+
+
+def test_variational_rg_decimation_agrees_with_the_machine_and_brute_force():
+    Kp = sp.Symbol("K", positive=True)
+    v = sp.symbols("v_1:5", real=True)
+    h = sp.symbols("h_1:3", real=True)
+    r = variational_rg(ising_hamiltonian(ring_couplings(4, Kp)), (1 + h[0] * v[0]) * (1 + h[1] * v[2]) / 4, h)
+    assert r.trace_defect == 0
+    assert sp.simplify(r.delta_f) == 0
+    vr = decimation_machine(ring_couplings(4, Kp), kept=(0, 2))
+    logz, logzc, mlog = _ring4_brute(0.6, lambda vs, hs: (vs[0] == hs[0]) * (vs[2] == hs[1]))
+    assert abs(logz - logzc) < 1e-14
+    for hs, val in mlog.items():
+        sub = {Kp: 0.6, h[0]: hs[0], h[1]: hs[1]}
+        assert abs(float(r.coarse.subs(sub)) + val) < 1e-12
+        assert abs(float(vr.coarse.energy.subs(sub)) + val) < 1e-12
+
+
+def test_zero_delta_f_does_not_imply_the_trace_condition():
+    """exp(T) = decimation x (1 + a (v_2 v_4 - t)): Delta F = -log(1 + a(<v_2 v_4> - t)) vanishes at
+    t = <v_2 v_4>, the defect does not, and H'(h) is not the decimated hamiltonian."""
+    Kp, a, t = sp.Symbol("K", positive=True), sp.Symbol("a", real=True), sp.Symbol("t", real=True)
+    v = sp.symbols("v_1:5", real=True)
+    h = sp.symbols("h_1:3", real=True)
+    rule = (1 + h[0] * v[0]) * (1 + h[1] * v[2]) / 4 * (1 + a * (v[1] * v[3] - t))
+    r = variational_rg(ising_hamiltonian(ring_couplings(4, Kp)), rule, h)
+    assert sp.simplify(r.trace_defect - sp.log(1 + a * (v[1] * v[3] - t))) == 0
+    Kv, av = 0.45, 0.3
+    # <v_2 v_4> by enumeration
+    states = list(itertools.product((-1, 1), repeat=4))
+    bws = [np.exp(Kv * sum(s[i] * s[(i + 1) % 4] for i in range(4))) for s in states]
+    corr = sum(s[1] * s[3] * bw for s, bw in zip(states, bws)) / sum(bws)
+    logz, logzc, mlog = _ring4_brute(
+        Kv, lambda vs, hs: (vs[0] == hs[0]) * (vs[2] == hs[1]) * (1 + av * (vs[1] * vs[3] - corr)))
+    sub = {Kp: Kv, a: av, t: corr}
+    assert abs(float(r.delta_f.subs(sub)) - (logz - logzc)) < 1e-13
+    assert abs(float(r.delta_f.subs(sub))) < 1e-13
+    defect = [float(r.trace_defect.subs(sub).subs({v[1]: s, v[3]: s2})) for s, s2 in ((1, 1), (1, -1))]
+    assert min(abs(d) for d in defect) > 0.05
+    for hs, val in mlog.items():
+        assert abs(float(r.coarse.subs(sub).subs({h[0]: hs[0], h[1]: hs[1]})) + val) < 1e-12
+    # the coarse coupling differs from the decimated one although Z is kept
+    _, _, dec = _ring4_brute(Kv, lambda vs, hs: (vs[0] == hs[0]) * (vs[2] == hs[1]))
+    g = (mlog[(1, 1)] - mlog[(1, -1)]) / 2
+    g0 = (dec[(1, 1)] - dec[(1, -1)]) / 2
+    assert abs(g - g0) > 0.05
+    # the machine's own v-marginal is not H: H - defect
+    assert sp.simplify(r.visible_energy() - r.hamiltonian.energy + r.trace_defect) == 0
+
+
+def test_variational_rg_bad_input():
+    Kp = sp.Symbol("K", positive=True)
+    v = sp.symbols("v_1:5", real=True)
+    h = sp.Symbol("h_1", real=True)
+    H = ising_hamiltonian(ring_couplings(4, Kp))
+    with pytest.raises(ModelError, match="v_9"):
+        variational_rg(H, (1 + h * sp.Symbol("v_9", real=True)) / 2, [h])
+    with pytest.raises(ModelError, match="coarse spin"):
+        variational_rg(H, (1 + v[0]) / 2, [h])
+    with pytest.raises(BudgetError, match="MAX_SYMBOLIC_VISIBLE"):
+        variational_rg(ising_hamiltonian(ring_couplings(11, Kp)), (1 + h * v[0]) / 2, [h])
+    with pytest.raises(ModelError, match="one spin layer"):
+        variational_rg(symrg.seed_dbm(2, 1, 1), (1 + h * v[0]) / 2, [h])
+    with pytest.raises(ModelError, match="sign"):
+        bond_weight(sp.Symbol("K", real=True))
+    with pytest.raises(ModelError, match="nonzero coupling"):
+        bond_machine(sp.zeros(3, 3))

@@ -18,6 +18,13 @@ function of ``v`` (docs/conventions.md, "Block RG", for the sign conventions).
 * :func:`decimation_machine` -- decimation ``p(h | v) = prod_j (1 + h_j v_{k_j}) / 2`` as a
   Boltzmann machine whose weights are read off the hamiltonian, and its coarse hamiltonian
   from the marginalization engine;
+* :func:`bond_weight`, :func:`bond_machine` -- any Ising hamiltonian as a Boltzmann machine
+  with one hidden spin per bond, ``exp(K s s') = c sum_b exp(w b (s + sigma s'))`` with
+  ``cosh 2w = exp(2|K|)``; decimation of the chain is this construction read backwards (the
+  summed spins are the bond units of the coarse chain, ``w = K``, ``cosh 2K = exp(2K')``);
+* :func:`variational_rg` -- any rule ``exp(T(v, h))`` given as an expression: the trace
+  defect, ``H'(h)`` and ``Delta F = -log <sum_h exp(T)>_H`` by enumeration of ``v``, which shows
+  that ``Delta F = 0`` is one scalar condition where the trace condition is one per ``v``;
 * :func:`rule_table_defect`, :func:`machine_log_weights` -- any block rule of
   :mod:`symrg.rg.coarse` (majority with ties, smooth rules) written as the multilinear
   ``exp(T)``, numerically.
@@ -46,7 +53,7 @@ import sympy as sp
 
 from symrg.engine.marginalization import marginalize
 from symrg.engine.multilinear import configurations, exact_couplings, mask_to_subset
-from symrg.errors import ModelError
+from symrg.errors import BudgetError, ModelError
 from symrg.model import services
 from symrg.model.energy import EnergyModel, energy_model
 from symrg.model.numerics import logsumexp
@@ -54,6 +61,10 @@ from symrg.rg.coarse import CoarseRule, coarse_rule
 
 __all__ = [
     "VariationalRG",
+    "RuleRG",
+    "bond_weight",
+    "bond_machine",
+    "variational_rg",
     "ring_couplings",
     "ising_hamiltonian",
     "trace_defect",
@@ -66,6 +77,8 @@ __all__ = [
 
 #: largest number of hidden units whose configurations :func:`trace_defect` sums symbolically
 MAX_SYMBOLIC_HIDDEN = 10
+#: largest number of fine spins :func:`variational_rg` enumerates symbolically
+MAX_SYMBOLIC_VISIBLE = 10
 
 
 def ring_couplings(n: int, K: sp.Expr) -> sp.ImmutableMatrix:
@@ -265,6 +278,168 @@ def decimation_machine(J: object, kept: Sequence[int], fields: object = None) ->
         machine = machine.with_(quadratic=quad)
     coarse = marginalize(machine, "x")
     return VariationalRG(H, rule, defect, machine, coarse)
+
+
+# ---------------------------------------------------------------------------------------
+# one hidden spin per bond
+# ---------------------------------------------------------------------------------------
+
+
+def bond_weight(K: object) -> tuple[sp.Expr, sp.Expr, int]:
+    """``(w, c, sigma)`` with ``exp(K s s') = c sum_{b = ±1} exp(w b (s + sigma s'))`` for spins ``s, s'``.
+
+    At ``s' = sigma s`` the sum is ``2 cosh 2w`` and the left side ``exp(|K|)``; at
+    ``s' = -sigma s`` it is ``2`` and the left side ``exp(-|K|)``.  Hence ``sigma = sign K``,
+    ``cosh 2w = exp(2|K|)`` and ``c = exp(-|K|) / 2``.  The sign of ``K`` must be known
+    (a number, or a symbol declared positive / negative).
+
+    >>> K = sp.Symbol("K", positive=True)
+    >>> bond_weight(K)
+    (acosh(exp(2*K))/2, exp(-K)/2, 1)
+    >>> bond_weight(-1)
+    (acosh(exp(2))/2, exp(-1)/2, -1)
+    """
+    K = sp.sympify(K)
+    if not K.is_real:
+        raise ModelError(f"a bond coupling must be real, got {K!r}")
+    if K.is_nonnegative:
+        sigma, a = 1, K
+    elif K.is_nonpositive:
+        sigma, a = -1, -K
+    else:
+        raise ModelError(f"the sign of the bond coupling {K} must be known (declare the symbol positive or negative)")
+    return sp.acosh(sp.exp(2 * a)) / 2, sp.exp(-a) / 2, sigma
+
+
+def bond_machine(J: object, fields: object = None) -> EnergyModel:
+    """The Ising hamiltonian ``-1/2 v^T J v - f^T v`` as a Boltzmann machine with one hidden spin per bond.
+
+    Each nonzero ``J_ij`` (``i < j``) gets a hidden spin ``b`` coupled to ``v_i`` with weight
+    ``w`` and to ``v_j`` with ``sigma w`` (:func:`bond_weight`); the constant collects
+    ``-log c`` of every bond.  Summing the hidden layer ``b`` returns the hamiltonian exactly:
+    the machine is bipartite (no ``v``-``v`` couplings) where the hamiltonian is not.
+
+    >>> K = sp.Symbol("K", positive=True)
+    >>> m = bond_machine(ring_couplings(3, K))
+    >>> m.params["W_vb"].value
+    Matrix([
+    [acosh(exp(2*K))/2, acosh(exp(2*K))/2,                 0],
+    [acosh(exp(2*K))/2,                 0, acosh(exp(2*K))/2],
+    [                0, acosh(exp(2*K))/2, acosh(exp(2*K))/2]])
+    >>> m.constant
+    3*K + 3*log(2)
+    """
+    Jm = _symmetric(J, "the coupling matrix J")
+    n = Jm.rows
+    bonds = [(i, j) for i in range(n) for j in range(i + 1, n) if Jm[i, j].is_zero is not True]
+    if not bonds:
+        raise ModelError("bond_machine needs at least one nonzero coupling J_ij")
+    W = sp.zeros(n, len(bonds))
+    const = sp.S.Zero
+    for k, (i, j) in enumerate(bonds):
+        w, c, sigma = bond_weight(Jm[i, j])
+        W[i, k], W[j, k] = w, sigma * w
+        const -= sp.log(c)
+    bias: object = 0 if fields is None else sp.ImmutableMatrix(fields).reshape(n, 1)
+    return energy_model(
+        [("v", n, "spin"), ("b", len(bonds), "spin")],
+        {("v", "b"): sp.ImmutableMatrix(W)},
+        biases={"v": bias, "b": 0},
+        constant=sp.expand_log(sp.expand(const), force=True),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# any rule exp(T(v, h)), by symbolic enumeration of v
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleRG:
+    """A variational RG step for a rule given as an expression (:func:`variational_rg`).
+
+    Attributes
+    ----------
+    hamiltonian : EnergyModel
+        The fine ``H(v)`` (spin layer ``v``).
+    rule : sympy expression
+        ``exp(T(v, h))``.
+    visible, hidden : tuples of symbols
+        The fine spins ``v_i`` and the coarse spins ``h_j``.
+    trace_defect : sympy expression
+        ``log sum_h exp(T)`` as a function of ``v`` (:func:`trace_defect`); ``0`` when exact.
+    energy : sympy expression
+        The machine energy ``E(v, h) = H(v) - T(v, h)`` (``T = log`` of the rule).
+    coarse : sympy expression
+        ``H'(h) = -log sum_v exp(T(v, h) - H(v))``.
+    delta_f : sympy expression
+        ``F' - F = -log(Z' / Z) = -log <sum_h exp(T)>_H``, the average over ``exp(-H) / Z``.
+    """
+
+    hamiltonian: EnergyModel
+    rule: sp.Expr
+    visible: tuple
+    hidden: tuple
+    trace_defect: sp.Expr
+    energy: sp.Expr
+    coarse: sp.Expr
+    delta_f: sp.Expr
+
+    def visible_energy(self) -> sp.Expr:
+        """``-log sum_h exp(-E(v, h)) = H(v) - trace_defect(v)``: the machine's own marginal on ``v``."""
+        return self.hamiltonian.energy - self.trace_defect
+
+
+def variational_rg(hamiltonian: EnergyModel, rule: object, hidden: Sequence[sp.Symbol]) -> RuleRG:
+    """The variational RG step of ``hamiltonian`` (one spin layer ``v``) under the rule ``exp(T) = rule``.
+
+    ``rule`` is an expression in the fine spins ``v_1, ..., v_n`` of ``hamiltonian`` and
+    the coarse spins ``hidden`` (all ``±1``), given as ``exp(T)`` so that hard rules need no
+    ``log 0``.  Every sum is an explicit enumeration (at most ``MAX_SYMBOLIC_VISIBLE`` fine
+    spins, ``MAX_SYMBOLIC_HIDDEN`` coarse ones); nothing is simplified beyond the trace
+    defect, so ``coarse`` and ``delta_f`` keep every term.
+
+    ``delta_f = -log <exp(trace_defect)>_H`` vanishes whenever the defect does, but not
+    only then: it is one condition on the rule, the trace condition one for each ``v``
+    (Mehta and Schwab's comment, arXiv:1609.03541).
+
+    >>> K = sp.Symbol("K", positive=True)
+    >>> v1, v2, h = sp.symbols("v_1 v_2 h", real=True)
+    >>> r = variational_rg(ising_hamiltonian([[0, K], [K, 0]]), (1 + h * v1) / 2, [h])
+    >>> r.trace_defect, sp.simplify(r.coarse), sp.simplify(r.delta_f)
+    (0, -log(2*cosh(K)), 0)
+    """
+    if hamiltonian.layer_names != ("v",) or tuple(getattr(hamiltonian.layer("v").kind, "values", ())) != (-1, 1):
+        raise ModelError(f"variational_rg needs a hamiltonian over the one spin layer 'v', got layers {hamiltonian.layer_names}")
+    n = int(hamiltonian.layer("v").size)
+    if n > MAX_SYMBOLIC_VISIBLE:
+        raise BudgetError(f"variational_rg enumerates 2^{n} fine configurations; the limit is {MAX_SYMBOLIC_VISIBLE} spins (MAX_SYMBOLIC_VISIBLE)")
+    hidden = tuple(hidden)
+    if len(hidden) > MAX_SYMBOLIC_HIDDEN:
+        raise BudgetError(f"variational_rg sums 2^{len(hidden)} coarse configurations; the limit is {MAX_SYMBOLIC_HIDDEN} (MAX_SYMBOLIC_HIDDEN)")
+    if not hidden or not all(isinstance(s, sp.Symbol) for s in hidden) or len(set(hidden)) != len(hidden):
+        raise ModelError(f"hidden must list distinct coarse spin symbols, got {hidden}")
+    visible = tuple(sp.Symbol(f"v_{i + 1}", real=True) for i in range(n))
+    if set(hidden) & set(visible):
+        raise ModelError(f"the coarse spins {hidden} must not reuse the names of the fine spins v_1..v_{n}")
+    weight = sp.sympify(rule)
+    # parameters shared with the hamiltonian (a coupling in the rule) are allowed; stray fine spins are not
+    unknown = {s for s in weight.free_symbols if s.name.startswith("v_") and s not in visible}
+    if unknown:
+        raise ModelError(f"the rule uses {sorted(map(str, unknown))}, which are not fine spins of the hamiltonian (v_1..v_{n}, real)")
+    if not weight.has(*hidden):
+        raise ModelError("the rule does not depend on any coarse spin")
+    defect = trace_defect(weight, visible, hidden)
+    H = hamiltonian.energy
+    boltzmann = [sp.exp(-H.xreplace(dict(zip(visible, vs)))) for vs in itertools.product((-1, 1), repeat=n)]
+    coarse_sum = sp.S.Zero
+    total = sp.S.Zero
+    for vs, bw in zip(itertools.product((-1, 1), repeat=n), boltzmann):
+        w_v = weight.xreplace(dict(zip(visible, vs)))
+        coarse_sum += w_v * bw
+        total += sum(w_v.xreplace(dict(zip(hidden, hs))) for hs in itertools.product((-1, 1), repeat=len(hidden))) * bw
+    z = sp.Add(*boltzmann)
+    return RuleRG(hamiltonian, weight, visible, hidden, defect, H - sp.log(weight), -sp.log(coarse_sum), -sp.log(total / z))
 
 
 # ---------------------------------------------------------------------------------------
