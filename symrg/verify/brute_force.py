@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -26,12 +27,15 @@ from symrg.model.display import Displayed
 from symrg.model.energy import EnergyModel, ModelError
 from symrg.model.numerics import logsumexp
 from symrg.output.numeric import ConditionError, lambdify
+from symrg.parallel import run_map
 from symrg.verify.sampling import random_matrix
 
 __all__ = ["crosscheck", "CrossCheck", "random_parameters", "brute_force_log_weight", "MAX_BRUTE_FORCE_CONFIGURATIONS"]
 
 #: brute force enumerates at most this many discrete configurations
 MAX_BRUTE_FORCE_CONFIGURATIONS = 1 << 20
+#: (configuration, survivor state) pairs per chunk of the enumeration (the tasks of symrg.parallel.run_map)
+CHUNK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -171,13 +175,15 @@ class _Flat:
 
 
 def brute_force_log_weight(
-    original: EnergyModel, values: dict, survivors: dict[str, np.ndarray], sizes: dict | None = None
+    original: EnergyModel, values: dict, survivors: dict[str, np.ndarray], sizes: dict | None = None, *, client: object = None
 ) -> np.ndarray:
     """``-log`` of the marginal weight of the survivors, by enumeration and one joint Gaussian integral.
 
     ``survivors`` maps each surviving layer to an array of states ``(N, n)``.  Every
     other layer of ``original`` is removed: discrete ones are enumerated, continuous
-    ones integrated jointly.  ``sizes`` gives values to symbolic layer sizes.
+    ones integrated jointly.  ``sizes`` gives values to symbolic layer sizes.  The
+    enumeration runs in chunks of about :data:`CHUNK_ROWS` (configuration, state) pairs,
+    on a Dask cluster with ``client=`` (or :func:`symrg.parallel.use_client`).
     """
     flat = _Flat(original, values, sizes)
     removed = [l for l in original.layers if l.name not in survivors]
@@ -191,33 +197,53 @@ def brute_force_log_weight(
         n_cfg *= l.kind.size ** (flat.offsets[l.name][1] - flat.offsets[l.name][0])
     if n_cfg > MAX_BRUTE_FORCE_CONFIGURATIONS:
         raise ModelError(f"brute force would enumerate {n_cfg} configurations (limit {MAX_BRUTE_FORCE_CONFIGURATIONS})")
-    per_unit = []
+    per_unit: list[tuple[float, ...]] = []
     for l in rem_disc:
         i, j = flat.offsets[l.name]
-        per_unit += [[float(v) for v in l.kind.values]] * (j - i)
-    configs = np.array(list(itertools.product(*per_unit)), dtype=float) if per_unit else np.zeros((1, 0))
+        per_unit += [tuple(float(v) for v in l.kind.values)] * (j - i)
     if survivors:
         xs = np.concatenate([np.atleast_2d(np.asarray(survivors[n], dtype=float)) for n in survivors], axis=1)
     else:
         xs = np.zeros((1, 0))
-    N = xs.shape[0]
-    # fixed part x_F (survivors) and enumerated part x_D, combined per (config, state)
-    K = configs.shape[0]
-    fixed_idx = np.concatenate([F, D])
-    xf = np.concatenate([np.repeat(xs[None, :, :], K, axis=0), np.repeat(configs[:, None, :], N, axis=1)], axis=2)
-    xf = xf.reshape(K * N, -1)
-    th_f, M_ff = flat.theta[fixed_idx], flat.M[np.ix_(fixed_idx, fixed_idx)]
-    e = -xf @ th_f + 0.5 * np.einsum("ij,jk,ik->i", xf, M_ff, xf) + flat.e0
+    gauss = None
     if len(R):
         P = flat.M[np.ix_(R, R)]
         sign, logdet = np.linalg.slogdet(P)
         if sign <= 0 or np.linalg.eigvalsh((P + P.T) / 2).min() <= 0:
             raise ConditionError("the joint precision of the integrated continuous units is not positive definite")
-        J = flat.theta[R][None, :] - xf @ flat.M[np.ix_(fixed_idx, R)]
+        gauss = (R, P, float(logdet))
+    fixed_idx = np.concatenate([F, D])
+    step = max(1, CHUNK_ROWS // max(1, xs.shape[0]), -(-n_cfg // 4096))  # at most 4096 chunks
+    chunk = functools.partial(_brute_force_chunk, flat.theta, flat.M, flat.e0, fixed_idx, gauss, tuple(per_unit), xs, step, n_cfg)
+    parts = run_map(chunk, range(0, n_cfg, step), client=client, desc="brute force")
+    # each chunk returns log sum_x exp(-E) over its configurations; one chunk is the whole sum
+    return -(parts[0] if len(parts) == 1 else logsumexp(np.stack(parts), axis=0))
+
+
+def _brute_force_chunk(
+    theta: np.ndarray, M: np.ndarray, e0: float, fixed_idx: np.ndarray, gauss: tuple | None,
+    per_unit: tuple[tuple[float, ...], ...], xs: np.ndarray, step: int, n_cfg: int, start: int,
+) -> np.ndarray:
+    """``log sum exp(-E)`` over the discrete configurations ``start .. start + step - 1``
+    (``itertools.product`` order of ``per_unit``), for every survivor state of ``xs``."""
+    k = np.arange(start, min(start + step, n_cfg))
+    configs = np.empty((len(k), len(per_unit)))
+    for u in range(len(per_unit) - 1, -1, -1):  # the last unit varies fastest
+        r = len(per_unit[u])
+        configs[:, u] = np.asarray(per_unit[u])[k % r]
+        k = k // r
+    N, K = xs.shape[0], configs.shape[0]
+    # fixed part x_F (survivors) and enumerated part x_D, combined per (config, state)
+    xf = np.concatenate([np.repeat(xs[None, :, :], K, axis=0), np.repeat(configs[:, None, :], N, axis=1)], axis=2)
+    xf = xf.reshape(K * N, -1)
+    th_f, M_ff = theta[fixed_idx], M[np.ix_(fixed_idx, fixed_idx)]
+    e = -xf @ th_f + 0.5 * np.einsum("ij,jk,ik->i", xf, M_ff, xf) + e0
+    if gauss is not None:
+        R, P, logdet = gauss
+        J = theta[R][None, :] - xf @ M[np.ix_(fixed_idx, R)]
         sol = np.linalg.solve(P, J.T).T
         e = e - 0.5 * np.einsum("ij,ij->i", J, sol) - 0.5 * (len(R) * np.log(2 * np.pi) - logdet)
-    e = e.reshape(K, N)
-    return -logsumexp(-e, axis=0)
+    return logsumexp(-e.reshape(K, N), axis=0)
 
 
 # --------------------------------------------------------------------------------------
@@ -232,6 +258,8 @@ def crosscheck(
     n_points: int = 64,
     sizes: dict | None = None,
     tolerance: float = 1e-10,
+    *,
+    client: object = None,
 ) -> CrossCheck:
     """Compare an effective model's energy with a brute-force marginal of its original.
 
@@ -248,6 +276,9 @@ def crosscheck(
         completely when there are at most 4096 configurations.
     sizes
         Values for symbolic layer sizes (abstract mode), e.g. ``{n_v: 3}``.
+    client
+        A ``dask.distributed.Client``: the brute-force enumeration runs in chunks on it
+        (default: the client of :func:`symrg.parallel.use_client`, else locally).
 
     Returns
     -------
@@ -275,7 +306,7 @@ def crosscheck(
             scale *= 0.8
     else:  # pragma: no cover - practically unreachable
         raise ConditionError("could not draw parameters that satisfy the model's conditions")
-    h_ref = brute_force_log_weight(original, vals, states, sizes)
+    h_ref = brute_force_log_weight(original, vals, states, sizes, client=client)
     err = np.abs(h_eff - h_ref)
     rel = err / np.maximum(1.0, np.abs(h_ref))
     compared = ["H at survivor states"]
@@ -283,7 +314,7 @@ def crosscheck(
     discrete_only = all(l.kind.is_discrete for l in model.layers)
     if discrete_only and len(h_ref) > 0 and model.layers and _enumerated_all(model, states):
         lz_eff = logsumexp(-h_eff)
-        lz_ref = -brute_force_log_weight(original, vals, {}, sizes)[0]
+        lz_ref = -brute_force_log_weight(original, vals, {}, sizes, client=client)[0]
         log_z_err = abs(lz_eff - lz_ref) / max(1.0, abs(lz_ref))
         x = np.concatenate([states[l.name] for l in model.layers], axis=1)
         c_eff = _pair_correlators(x, -h_eff)
