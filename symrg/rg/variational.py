@@ -299,15 +299,15 @@ def bond_weight(K: object) -> tuple[sp.Expr, sp.Expr, int]:
     >>> bond_weight(-1)
     (acosh(exp(2))/2, exp(-1)/2, -1)
     """
-    K = sp.sympify(K)
-    if not K.is_real:
-        raise ModelError(f"a bond coupling must be real, got {K!r}")
-    if K.is_nonnegative:
-        sigma, a = 1, K
-    elif K.is_nonpositive:
-        sigma, a = -1, -K
+    k: sp.Expr = sp.sympify(K)
+    if not k.is_real:
+        raise ModelError(f"a bond coupling must be real, got {k!r}")
+    if k.is_nonnegative:
+        sigma, a = 1, k
+    elif k.is_nonpositive:
+        sigma, a = -1, -k
     else:
-        raise ModelError(f"the sign of the bond coupling {K} must be known (declare the symbol positive or negative)")
+        raise ModelError(f"the sign of the bond coupling {k} must be known (declare the symbol positive or negative)")
     return sp.acosh(sp.exp(2 * a)) / 2, sp.exp(-a) / 2, sigma
 
 
