@@ -43,7 +43,7 @@ from symrg.engine.marginalization import fold_all
 from symrg.engine.multilinear import exact_couplings as _numeric_exact
 from symrg.engine.multilinear import symbolic_couplings
 from symrg.model import services
-from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError
+from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError, MultispinTerm
 from symrg.model.expressions import _explicit_argument, explicit_block
 from symrg.model.frozen import freeze
 
@@ -258,7 +258,8 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
             "a layer was summed by enumeration: its term has no cumulant series in closed form; "
             "use effective_couplings instead"
         )
-    poly_part = flat.with_(terms=())
+    # multi-unit products (plaquettes) are polynomial: they stay with the base couplings
+    poly_part = flat.with_(terms=tuple(t for t in flat.terms if isinstance(t, MultispinTerm)))
     base, const = collect_monomials(poly_part.energy, poly_part, units)
     orders: dict[int, dict[tuple, sp.Expr]] = {n: {} for n in range(1, order + 1)}
     conds, flucts = [], []

@@ -7,11 +7,12 @@ structure rather than as one expression::
         - sum_terms A_term(...) + constant
 
 * ``biases[L]``      the field ``theta_L`` (column vector),
-* ``quadratic[L]``   the self block ``Q_L`` (a Gaussian layer's precision matrix; for a
-  discrete layer, minus its intra-layer couplings),
+* ``quadratic[L]``   the self block ``Q_L`` (a Gaussian layer's precision matrix; minus
+  the layer's self-coupling ``J_L``: the energy contains ``- 1/2 x_L^T J_L x_L``),
 * ``couplings[(L, M)]`` the block ``W_{LM}`` (``L`` before ``M`` in layer order),
 * ``terms``          non-polynomial terms produced by summing layers out
-  (:class:`LogPartitionTerm`, :class:`GaussianTerm`, :class:`EnumeratedTerm`),
+  (:class:`LogPartitionTerm`, :class:`GaussianTerm`, :class:`EnumeratedTerm`), and
+  products of three or more units of a layer (:class:`MultispinTerm`, plaquettes),
 * ``constant``       a scalar, the log of every factor pulled out so far.
 
 Every block is a sympy matrix expression whose leaves are named parameters
@@ -42,6 +43,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
 from symrg.model import budgets, services
+from symrg.model.couplings import CouplingTable
 from symrg.model.expressions import energy_expression
 from symrg.model.exprs import scaled_identity_factor
 from symrg.model.frozen import FrozenDict
@@ -53,6 +55,7 @@ from symrg.model.terms import (
     Intermediate,
     Layer,
     LogPartitionTerm,
+    MultispinTerm,
     Param,
     Step,
 )
@@ -66,6 +69,8 @@ __all__ = [
     "LogPartitionTerm",
     "GaussianTerm",
     "EnumeratedTerm",
+    "MultispinTerm",
+    "CouplingTable",
     "Step",
     "EnergyModel",
     "energy_model",
@@ -242,6 +247,8 @@ class EnergyModel:
         for t in self.terms:
             if isinstance(t, EnumeratedTerm):
                 out += t.pieces()
+            elif isinstance(t, MultispinTerm):
+                out += list(t.coefficients)
             else:
                 out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
                 if isinstance(t, GaussianTerm):
@@ -413,6 +420,19 @@ def energy_model(
         Pairs ``(L, M)`` (a coupling named ``W_LM``) or a mapping from pairs to a
         name (str), an explicit matrix / nested list (its entries may hold symbols),
         or ``None`` to use the default name.  The energy contains ``- x_L^T W x_M``.
+
+        A pair ``(L, L)`` couples the units of ``L`` among themselves: the energy contains
+        ``- 1/2 x_L^T J x_L`` (each pair once: ``- sum_{i<j} J_ij x_i x_j``), stored as
+        the self block ``Q_L = -J`` (a Gaussian layer's is ``P - J``).  ``J`` is a name
+        (a symmetric matrix of symbols ``J_{ij} = J_{ji}``, zero diagonal on a discrete
+        layer; numeric values must have the same form), an explicit symmetric matrix
+        (zero diagonal on a discrete layer), or a pattern: a
+        :class:`~symrg.model.couplings.CouplingTable` (see
+        :func:`~symrg.model.couplings.graph_couplings`) or an object with a
+        ``coupling_table()`` method (a :class:`symrg.rg.lattice.LatticeModel`).  A table's
+        pairs give ``J``; its terms of three or more units (plaquettes) a
+        :class:`MultispinTerm` (discrete layers only).  See docs/marginalization.md,
+        "Couplings inside a layer".
     biases
         Per layer: a name, an explicit column, ``0`` for no bias, or ``None`` for the
         default name ``b_L``.  Layers not listed get the default.
@@ -436,6 +456,9 @@ def energy_model(
     >>> m = energy_model([("v", 2, "spin"), ("h", 1, "spin")], {("v", "h"): "J"}, biases={"v": 0, "h": 0})
     >>> m.energy
     -J_{11}*h_1*v_1 - J_{21}*h_1*v_2
+    >>> chain = energy_model([("s", 3, "spin")], {("s", "s"): [[0, "K", 0], ["K", 0, "K"], [0, "K", 0]]}, biases={"s": 0})
+    >>> chain.energy
+    -K*s_1*s_2 - K*s_2*s_3
     >>> energy_model([("v", 1), ("h", 1)], [("v", "h")], constant="2*x")
     Traceback (most recent call last):
     ...
@@ -480,10 +503,16 @@ def energy_model(
             out_biases[l.name] = add_param(_make_param(f"b_{l.name}", l.size, 1, val, explicit))
 
     out_couplings: dict[tuple[str, str], MatrixExpr] = {}
+    self_coupling: dict[str, MatrixExpr | None] = {}
+    multispin: list[MultispinTerm] = []
     for (a, b), spec in _pairs(couplings):
         la, lb = known(a), known(b)
         if a == b:
-            raise ModelError(f"coupling ({a!r}, {b!r}): units inside a layer are not coupled in an input model")
+            if a in self_coupling:
+                raise ModelError(f"layer {a!r} is coupled to itself twice")
+            self_coupling[a], term = _self_coupling(la, spec, explicit, add_param)
+            multispin += [term] if term is not None else []
+            continue
         key, transpose = ((a, b), False) if names.index(a) < names.index(b) else ((b, a), True)
         if key in out_couplings:
             raise ModelError(f"layers {a!r} and {b!r} are coupled twice")
@@ -528,10 +557,16 @@ def energy_model(
             if p.is_positive is False:
                 raise ModelError(f"precision of layer {l.name!r} must be positive, got {spec}")
             out_quad[l.name] = p * sp.Identity(l.size)
+    for l in lays:  # Q_L = P_L - J_L (precision minus self-coupling), in layer order
+        J = self_coupling.get(l.name)
+        if J is not None:
+            out_quad[l.name] = -J if l.name not in out_quad else sp.MatAdd(out_quad.pop(l.name), -J)
+    out_quad = {l.name: out_quad[l.name] for l in lays if l.name in out_quad}
     conds = tuple(
         Condition(q, f"precision of Gaussian layer {name!r}")
         for name, q in out_quad.items()
-        if not (scaled_identity_factor(q) or sp.S.NegativeOne).is_positive  # p I with p > 0 needs no condition
+        if by_name[name].kind.is_gaussian  # a discrete layer's Q = -J is no precision
+        and not (scaled_identity_factor(q) or sp.S.NegativeOne).is_positive  # p I with p > 0 needs no condition
     )
     return EnergyModel(
         layers=lays,
@@ -541,7 +576,91 @@ def energy_model(
         constant=_scalar(constant, "the constant of energy_model"),
         params=params,
         conditions=conds,
+        terms=tuple(multispin),
     )
+
+
+def _self_coupling(lay: Layer, spec: object, explicit: bool, add_param) -> tuple[MatrixExpr | None, MultispinTerm | None]:
+    """The self-coupling ``J`` of a layer (a parameter symbol) and its multi-unit term, from a user spec.
+
+    See :func:`energy_model`: a name, an explicit symmetric matrix, or a coupling table
+    (or an object with a ``coupling_table()`` method).  Errors name the layer.
+    """
+    name, n, kind = lay.name, lay.size, lay.kind
+    what = f"self-coupling ({name!r}, {name!r}) of layer {name!r}"
+    discrete = kind.is_discrete
+    make_table = getattr(spec, "coupling_table", None)
+    if spec is not None and not isinstance(spec, (str, CouplingTable)) and callable(make_table):
+        spec = make_table()  # a LatticeModel, or any object that lists its terms as a table
+        if not isinstance(spec, CouplingTable):
+            raise ModelError(f"{what}: coupling_table() returned {type(spec).__name__}, not a CouplingTable")
+    if spec is None or (isinstance(spec, str) and not _NUMBER.match(spec)):
+        # a symmetric matrix of symbols J_{ij} = J_{ji}; zero diagonal on a discrete layer
+        p = _make_param(_name(spec, what) if spec else f"J_{name}", n, n, explicit=explicit)
+        if p.value is not None:
+            val = p.value
+            entries = sp.ImmutableMatrix(
+                n, n, lambda i, j: sp.S.Zero if discrete and i == j else val[min(i, j), max(i, j)]
+            )
+            p = Param(p.symbol, entries, auto=True)
+        return add_param(p), None
+    if not explicit:
+        raise ModelError(f"{what}: layer {name!r} has symbolic size {n}; give J as a name, or give the layer an integer size")
+    if isinstance(spec, CouplingTable):
+        if spec.size != n:
+            raise ModelError(f"{what}: the coupling table has {spec.size} units, layer {name!r} has {n}")
+        if 1 in spec.orders:
+            raise ModelError(
+                f"{what}: the coupling table has one-unit terms (fields); give them as the bias of layer "
+                f"{name!r} (symrg.rg.lattice.lattice_model does this)"
+            )
+        pairs, multi = spec.part(2, 2), spec.part(3)
+        J = add_param(_make_param(f"J_{name}", n, n, _matrix(pairs.pair_matrix(), what), explicit)) if len(pairs) else None
+        term = None
+        if len(multi):
+            if not discrete:
+                raise ModelError(f"{what}: terms of three or more units need a discrete layer; {name!r} is {kind.name}")
+            mono = tuple((u, _scalar(c, f"{what}, term on units {u}")) for u, c in multi.entries)
+            term = MultispinTerm(name, kind, n, mono)
+        return J, term
+    val = _matrix(spec, what)
+    if val.shape != (n, n):
+        raise ModelError(f"{what}: J has shape {val.shape}, expected ({n}, {n}) (layer {name!r} has {n} units)")
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not sp.expand(val[i, j] - val[j, i]).is_zero:  # 0.0 counts as zero (sympy 1.13: Float(0) != 0)
+                raise ModelError(
+                    f"{what}: J must be symmetric; J[{i + 1},{j + 1}] = {val[i, j]} but J[{j + 1},{i + 1}] = {val[j, i]}"
+                )
+    if discrete:
+        for i in range(n):
+            if not val[i, i].is_zero:
+                raise ModelError(
+                    f"{what}: layer {name!r} is {kind.name} (discrete), so J needs a zero diagonal; J[{i + 1},{i + 1}] = "
+                    f"{val[i, i]} (a unit's coupling to itself is a field or a constant: put it in the bias)"
+                )
+    return add_param(_make_param(f"J_{name}", n, n, val, explicit)), None
+
+
+def _latex_layers(lays: tuple[Layer, ...], latex_names: Mapping[str, str] | None) -> tuple[Layer, ...]:
+    """The layers with the LaTeX symbols ``latex_names`` gives them (vetted by :class:`Layer`)."""
+    if latex_names is None:
+        return lays
+    if not isinstance(latex_names, Mapping):
+        raise ModelError(f"latex_names must be a mapping from layer or parameter names to LaTeX, got {type(latex_names).__name__}")
+    return tuple(replace(l, latex=latex_names[l.name]) if l.name in latex_names else l for l in lays)
+
+
+def _latex_params(params: dict[str, Param], lays: Sequence[Layer], latex_names: Mapping[str, str] | None) -> dict[str, Param]:
+    """The parameters with the LaTeX symbols ``latex_names`` gives them; a name that is
+    neither a layer nor a parameter is refused."""
+    if not latex_names:
+        return params
+    unknown = [k for k in latex_names if k not in params and k not in {l.name for l in lays}]
+    if unknown:
+        raise ModelError(f"latex_names: {unknown} name no layer or parameter; the layers are "
+                         f"{[l.name for l in lays]} and the parameters {list(params)}")
+    return {k: replace(p, latex=latex_names[k]) if k in latex_names else p for k, p in params.items()}
 
 
 def _layers(layers: object) -> tuple[Layer, ...]:

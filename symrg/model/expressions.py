@@ -18,7 +18,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
 from symrg.model.exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
-from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm
+from symrg.model.terms import EnumeratedTerm, GaussianTerm, Layer, LogPartitionTerm, MultispinTerm
 
 __all__ = [
     "MAX_EXPLICIT_ENTRIES",
@@ -31,6 +31,7 @@ __all__ = [
     "model_expansion_cost",
     "term_expression",
     "enumerated_exponents",
+    "multispin_expression",
 ]
 
 #: refuse to expand a block or quadratic form into more scalar terms than this
@@ -248,6 +249,8 @@ def term_expression(model, t, scalar: bool | None = None) -> sp.Expr:
         return _gaussian_quadratic(model, t, scalar) + t.log_normalizer()
     if isinstance(t, EnumeratedTerm):
         return -sp.log(sp.Add(*[sp.exp(e) for e in enumerated_exponents(model, t)]))
+    if isinstance(t, MultispinTerm):
+        return multispin_expression(model, t)
     raise TypeError(f"unknown term {t!r}")  # pragma: no cover
 
 
@@ -277,6 +280,24 @@ def enumerated_exponents(model, t: EnumeratedTerm) -> tuple[sp.Expr, ...]:
     return tuple(
         sp.expand(-part.xreplace(dict(zip(x, cfg))), power_exp=False, log=False) for cfg in t.configurations()
     )
+
+
+def multispin_expression(model, t: MultispinTerm) -> sp.Expr:
+    """``- sum_k c_k prod x`` of a :class:`MultispinTerm`, products grouped by coefficient.
+
+    Always scalar (the term exists in explicit mode only); refused above
+    ``MAX_EXPLICIT_ENTRIES`` products.
+    """
+    if len(t.monomials) > MAX_EXPLICIT_ENTRIES:
+        raise ModelError(
+            f"refusing to expand the {len(t.monomials)} multi-unit products of layer {t.layer!r} "
+            f"(limit {MAX_EXPLICIT_ENTRIES}); use the numeric callable instead"
+        )
+    x = model.layer(t.layer).states if t.layer in model.layer_names else Layer(t.layer, t.size, t.kind).states
+    groups: dict = {}
+    for units, c in t.monomials:
+        groups.setdefault(c, []).append(sp.Mul(*[x[i] for i in units]))
+    return -sp.Add(*[c * sp.Add(*prods) for c, prods in groups.items()])
 
 
 def _explicit_argument(model, t) -> list[sp.Expr]:

@@ -28,6 +28,7 @@ __all__ = [
     "LogPartitionTerm",
     "GaussianTerm",
     "EnumeratedTerm",
+    "MultispinTerm",
     "Step",
     "Term",
 ]
@@ -236,6 +237,8 @@ class EnumeratedTerm:
         for t in self.absorbed:
             if isinstance(t, EnumeratedTerm):
                 out += t.pieces()
+            elif isinstance(t, MultispinTerm):
+                out += list(t.coefficients)
             else:
                 out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
                 if isinstance(t, GaussianTerm):
@@ -243,7 +246,44 @@ class EnumeratedTerm:
         return out
 
 
-Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm
+@dataclass(frozen=True)
+class MultispinTerm:
+    """``- sum_k c_k prod_{i in S_k} x_i``: products of three or more units of one discrete layer.
+
+    Explicit mode only; built by :func:`symrg.model.energy.energy_model` from the terms of
+    three or more units of a :class:`~symrg.model.couplings.CouplingTable` (plaquettes,
+    triangles).  ``monomials`` holds ``(units, coefficient)`` pairs, units 0-based.  The
+    term is polynomial but not quadratic: the engine sums its layer configuration by
+    configuration (it is absorbed into an :class:`EnumeratedTerm`).
+
+    >>> t = MultispinTerm("s", Bernoulli(), 4, (((0, 1, 2, 3), sp.Symbol("P")),))
+    >>> t.layers, t.coefficients
+    (('s',), (P,))
+    """
+
+    layer: str
+    kind: UnitKind  # a discrete kind
+    size: int
+    monomials: tuple  # ((units, coefficient), ...)
+
+    def __post_init__(self) -> None:
+        if not getattr(self.kind, "is_discrete", False):
+            raise ModelError(f"layer {self.layer!r}: multi-unit couplings need a discrete layer, got {self.kind.name}")
+        for units, _ in self.monomials:
+            if len(set(units)) != len(units) or not all(0 <= i < self.size for i in units):
+                raise ModelError(f"layer {self.layer!r}: the multi-unit term {units} needs distinct units in 0..{self.size - 1}")
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layer whose units it multiplies (the term depends on it)."""
+        return (self.layer,)
+
+    @property
+    def coefficients(self) -> tuple:
+        return tuple(c for _, c in self.monomials)
+
+
+Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm | MultispinTerm
 
 
 @dataclass(frozen=True)

@@ -1283,7 +1283,7 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
     in an exported module).  Argument names are validated identifiers; all other names
     are internal (leading underscore).
     """
-    from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm
+    from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm, MultispinTerm
 
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
         raise ExportError(f"function name {name!r} must be a public Python identifier")
@@ -1452,6 +1452,15 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
                 for a in mixed:
                     body.append(f"    {z} = {z} - _np.reshape({term_energy(a, inner, NK)}, ({N}, {K}))")
             body.append(f"    {out} = -_lse_rows({z})")
+            return out
+        if isinstance(t, MultispinTerm):  # - sum_k c_k prod_{i in S_k} x_i, products grouped by coefficient
+            x = X[str(t.layer)]
+            body.append(f"    {out} = _energies({N})")
+            groups: dict = {}
+            for units, c in t.monomials:
+                groups.setdefault(c, []).append(" * ".join(f"{x}[:, {int(i)}]" for i in units))
+            for c, prods in groups.items():
+                body.append(f"    {out} = {out} - {code(c)} * ({' + '.join(prods)})")
             return out
         raise ExportError(f"cannot write the term {t!r} as numeric code")  # pragma: no cover
 

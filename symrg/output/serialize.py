@@ -44,6 +44,7 @@ from symrg.model.energy import (
     Intermediate,
     Layer,
     LogPartitionTerm,
+    MultispinTerm,
     Param,
     Step,
 )
@@ -377,6 +378,9 @@ def _term(w: _Writer, t: Any) -> dict:
         return {"type": "EnumeratedTerm", "layer": t.layer, "layers": list(t.layers), "kind": _kind(w, t.kind),
                 "size": w.add(t.size), "theta": _opt(w, t.theta), "quadratic": _opt(w, t.quadratic),
                 "weights": [[m, w.add(x)] for m, x in t.weights], "absorbed": [_term(w, a) for a in t.absorbed]}
+    if isinstance(t, MultispinTerm):
+        return {"type": "MultispinTerm", "layer": t.layer, "kind": _kind(w, t.kind), "size": w.add(t.size),
+                "monomials": [[[int(i) for i in u], w.add(c)] for u, c in t.monomials]}
     raise SerializeError(f"cannot save the term {t!r}")
 
 
@@ -396,6 +400,9 @@ def _read_term(r: _Reader, d: dict) -> Any:
         return EnumeratedTerm(d["layer"], tuple(d["layers"]), _read_kind(r, d["kind"]), _size_out(r.get(d["size"])),
                               r.get(d["theta"]), r.get(d["quadratic"]), tuple((m, r.get(x)) for m, x in d["weights"]),
                               tuple(_read_term(r, a) for a in d["absorbed"]))
+    if t == "MultispinTerm":
+        mono = tuple((tuple(int(i) for i in u), r.get(c)) for u, c in d["monomials"])
+        return MultispinTerm(d["layer"], _read_kind(r, d["kind"]), _size_out(r.get(d["size"])), mono)
     raise _bad(f"unknown term type {t!r}")
 
 
@@ -488,7 +495,7 @@ def _check_model(m: EnergyModel) -> None:
     for c in m.conditions:
         _expect(c.matrix, matrix, "the matrix of a condition")
     for t in m.terms:
-        if t.layer in names or not set(t.layers) <= names:
+        if (t.layer in names and not isinstance(t, MultispinTerm)) or not set(t.layers) <= names:
             raise _bad(f"a term of layer {str(t.layer)[:40]!r} must refer to remaining layers only")
 
 

@@ -16,6 +16,12 @@ one or more *patterns* (tuples of integer site offsets), and the model's weight 
 ``exp(sum over translated patterns of coupling * prod of spins)``; a
 :class:`LatticeModel` is a lattice with a tuple of interactions.
 
+On a finite lattice the terms form a :class:`~symrg.model.couplings.CouplingTable`
+(:meth:`LatticeModel.coupling_table`), the package's one coupling-table type, and
+:func:`lattice_model` turns them into an :class:`~symrg.model.energy.EnergyModel`
+(fields as the bias, pairs as the self-coupling ``J``, plaquettes and triangles as a
+:class:`~symrg.model.terms.MultispinTerm`) that the marginalization engine sums.
+
 Examples
 --------
 >>> from symrg.rg.lattice import triangular, ising_model, triangular_blocks
@@ -39,6 +45,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from symrg.model.couplings import CouplingTable
+from symrg.model.energy import EnergyModel, energy_model
+from symrg.model.units import UnitKind
+
 __all__ = [
     "Lattice",
     "Interaction",
@@ -51,6 +61,8 @@ __all__ = [
     "field_interaction",
     "multispin_interaction",
     "ising_model",
+    "lattice_model",
+    "CouplingTable",
     "chain_blocks",
     "square_blocks",
     "triangular_blocks",
@@ -356,6 +368,21 @@ class LatticeModel:
                     out.append((a, tuple(idx)))
         return tuple(out)
 
+    def coupling_table(self) -> CouplingTable:
+        """Every term on the finite lattice as a :class:`~symrg.model.couplings.CouplingTable`.
+
+        The coefficient of a set of sites is the sum of the couplings of the terms on
+        it (:meth:`terms` lists a bond twice when a small periodic lattice wraps it onto
+        the same pair, and the table adds them), so ``table.log_weight`` equals
+        :meth:`log_weight`.
+
+        >>> ising_model(chain(3), {"K": 1, "h": "field"}).coupling_table()
+        CouplingTable(3 units: 3 one-unit terms, 3 two-unit terms)
+        """
+        if self.lattice.shape is None:
+            raise ValueError(f"the infinite {self.lattice.name} lattice has no finite coupling table; give it a shape")
+        return CouplingTable(self.lattice.num_sites, tuple((idx, self.interactions[a].coupling) for a, idx in self.terms()))
+
     def log_weight(self, configs: np.ndarray, values: Mapping) -> np.ndarray:
         """``-K(x)`` for every row of ``configs`` (shape ``(n_configs, num_sites)``, entries ±1)."""
         vals = _coupling_values(self.couplings, values)
@@ -407,6 +434,46 @@ def ising_model(lattice: Lattice, couplings: Mapping[Any, Any]) -> LatticeModel:
         else:
             inters.append(Interaction(name, tuple(spec)))
     return LatticeModel(lattice, tuple(inters))
+
+
+def lattice_model(
+    lattice: "Lattice | LatticeModel",
+    couplings: Mapping[Any, Any] | None = None,
+    name: str = "s",
+    kind: UnitKind | str = "spin",
+) -> EnergyModel:
+    """A lattice hamiltonian on a finite lattice as an :class:`~symrg.model.energy.EnergyModel`.
+
+    The one constructor from lattice terms to energy models: ``lattice`` is a finite
+    :class:`Lattice` with ``couplings`` as for :func:`ising_model` (a shell number,
+    ``"field"``, ``"plaquettes"``, ``"triangles"`` or a tuple of patterns), or a
+    :class:`LatticeModel` (then ``couplings`` is None).  The model has one layer
+    ``name`` of ``kind`` units (spins by default) and the energy ``-(sum of the terms)``:
+    fields go to the bias, pairs to the self-coupling ``J`` (``-1/2 x^T J x``), terms of
+    three or more sites to a :class:`~symrg.model.terms.MultispinTerm`.  Its Boltzmann
+    weight is :meth:`LatticeModel.log_weight` for spins.
+
+    >>> m = lattice_model(chain(3, periodic=False), {"K": 1, "h": "field"})
+    >>> m.energy
+    -K*s_1*s_2 - K*s_2*s_3 - h*s_1 - h*s_2 - h*s_3
+    >>> lattice_model(square(2), {"K": 1, "P": "plaquettes"}).terms[0].monomials
+    (((0, 1, 2, 3), 4*P),)
+    """
+    if isinstance(lattice, LatticeModel):
+        if couplings is not None:
+            raise ValueError("lattice_model: pass a LatticeModel alone, or a Lattice with couplings")
+        lm = lattice
+    elif isinstance(lattice, Lattice):
+        if couplings is None:
+            raise ValueError("lattice_model: a Lattice needs couplings, e.g. {'K': 1, 'h': 'field'}")
+        lm = ising_model(lattice, couplings)
+    else:
+        raise TypeError(f"lattice_model: expected a Lattice or a LatticeModel, got {type(lattice).__name__}")
+    table = lm.coupling_table()
+    fields, rest = table.part(1, 1), table.part(2)
+    bias: object = fields.field_vector() if len(fields) else 0
+    self_coupling = {(name, name): rest} if len(rest) else {}
+    return energy_model([(name, table.size, kind)], self_coupling, biases={name: bias})
 
 
 # ----------------------------------------------------------------------------------
