@@ -186,3 +186,88 @@ def test_interaction_validation():
         Interaction("K", (((0,), (0,)),))
     with pytest.raises(ValueError, match="valid: a shell number"):
         ising_model(chain(), {"K": "bonds"})
+
+
+# ----------------------------------------------------------------------------------
+# lattice hamiltonians as energy models (one constructor, one coupling table)
+# ----------------------------------------------------------------------------------
+
+
+def _triangular_energy(x: np.ndarray, L: int, K: float, T: float, h: float) -> np.ndarray:
+    """-(K sum_nn + T sum_triangles + h sum_i) on the L x L triangular torus, from positions."""
+    lat = triangular(L)
+    pos = lat.positions()
+    n = len(pos)
+    periods = [a * L * A1 + b * L * A2 for a in (-1, 0, 1) for b in (-1, 0, 1)]
+
+    def disp(i, j):  # the shortest image of the displacement i -> j
+        return min((pos[j] - pos[i] + p for p in periods), key=np.linalg.norm)
+
+    def bond(i, j):
+        return abs(np.linalg.norm(disp(i, j)) - 1) < 1e-9
+
+    pairs = [(i, j) for i, j in itertools.combinations(range(n), 2) if bond(i, j)]
+    # elementary triangles: mutual neighbours whose unit displacements close (a wrapped row of 3 does not)
+    tris = [(a, b, c) for a, b, c in itertools.combinations(range(n), 3)
+            if bond(a, b) and bond(b, c) and bond(c, a) and np.linalg.norm(disp(a, b) + disp(b, c) + disp(c, a)) < 1e-9]
+    assert len(pairs) == 3 * n and len(tris) == 2 * n
+    e = -K * sum(x[:, i] * x[:, j] for i, j in pairs) - T * sum(x[:, a] * x[:, b] * x[:, c] for a, b, c in tris)
+    return e - h * x.sum(axis=1)
+
+
+def test_lattice_model_triangular_with_triangles_matches_positions():
+    from symrg.output.numeric import lambdify
+    from symrg.rg.lattice import lattice_model
+
+    m = lattice_model(triangular(3), {"K": 1, "T": "triangles", "h": "field"})
+    x = np.array(list(itertools.product((-1.0, 1.0), repeat=9)))
+    vals = {"K": 0.4, "T": -0.25, "h": 0.3}
+    ref = _triangular_energy(x, 3, **vals)
+    assert np.max(np.abs(lambdify(m)(s=x, **vals) - ref)) < 1e-12
+    # partition function by enumeration against the sum here
+    log_z = -float(lambdify(m.marginalize("s"))(**vals))
+    assert abs(log_z - np.log(np.exp(-ref).sum())) < 1e-12 * abs(log_z)
+
+
+@pytest.mark.parametrize(
+    "lat, spec",
+    [
+        (chain(7, periodic=False), {"K": 1, "L": 2, "h": "field"}),
+        (chain(6), {"K": 1, "L": 2, "L3": 3}),
+        (square(3, 4), {"K": 1, "D": 2, "P": "plaquettes", "h": "field"}),
+        (square(4, periodic=False), {"K": 1, "P": "plaquettes"}),
+        (triangular(3, periodic=False), {"K": 1, "T": "triangles"}),
+        (square(2), {"K": 1, "P": "plaquettes"}),  # images: every bond and plaquette counted as LatticeModel does
+    ],
+)
+def test_lattice_model_equals_log_weight_and_coupling_table(lat, spec):
+    from symrg.output.numeric import lambdify
+    from symrg.rg.lattice import lattice_model
+
+    lm = ising_model(lat, spec)
+    rng = np.random.default_rng(len(spec))
+    vals = {str(c): float(rng.normal()) for c in lm.couplings}
+    x = rng.choice([-1.0, 1.0], size=(64, lat.num_sites))
+    w = lm.log_weight(x, vals)
+    table = lm.coupling_table()
+    assert np.max(np.abs(table.log_weight(x, vals) - w)) < 1e-12
+    for m in (lattice_model(lat, spec), lattice_model(lm)):
+        assert np.max(np.abs(lambdify(m)(s=x, **vals) + w)) < 1e-12
+
+
+def test_lattice_model_errors():
+    from symrg.errors import ModelError
+    from symrg.model.energy import energy_model
+    from symrg.rg.lattice import lattice_model
+
+    with pytest.raises(ValueError, match="needs couplings"):
+        lattice_model(chain(4))
+    with pytest.raises(ValueError, match="alone"):
+        lattice_model(ising_model(chain(4), {"K": 1}), {"K": 1})
+    with pytest.raises(ValueError, match="infinite chain lattice has no finite coupling table"):
+        ising_model(chain(), {"K": 1}).coupling_table()
+    # fields in a self-coupling pattern belong in the bias: the error says so and names the layer
+    with pytest.raises(ModelError, match="layer 's'.*one-unit terms.*lattice_model"):
+        energy_model([("s", 4, "spin")], {("s", "s"): ising_model(chain(4), {"K": 1, "h": "field"})})
+    with pytest.raises(ModelError, match="table has 4 units, layer 's' has 5"):
+        energy_model([("s", 5, "spin")], {("s", "s"): ising_model(chain(4), {"K": 1})})
