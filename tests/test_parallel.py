@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 import sys
 import time
 
@@ -187,3 +188,113 @@ def test_bad_grids_are_refused(grid, message):
 def test_object_values_are_kept():
     r = sweep(_name_of, {"x": [1, 2]}, as_mapping=True)
     assert r.values.dtype == object and r.values[1] == ["x"]
+
+
+# --------------------------------------------------------------------------------------
+# the same work on a Dask LocalCluster with two worker processes
+# --------------------------------------------------------------------------------------
+
+try:
+    import distributed
+except ImportError:  # pragma: no cover - dask[distributed] is in the test extra
+    distributed = None
+
+
+@pytest.fixture(scope="module")
+def client():
+    if distributed is None:
+        # the test extra installs dask[distributed]: in CI a missing Dask is a failure, not a skip
+        message = "dask[distributed] is not installed (pip install '.[test]' or 'symrg[distributed]')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as c:
+            yield c
+
+
+def _pid(_):
+    return os.getpid()
+
+
+def test_run_map_on_the_cluster(client):
+    xs = list(range(40))[::-1]
+    assert run_map(_square, xs, client=client) == [x * x for x in xs]
+    pids = run_map(_pid, range(8), client=client)
+    assert os.getpid() not in pids  # the work ran in the worker processes
+    with use_client(client):
+        assert current_client() is client
+        assert os.getpid() not in run_map(_pid, range(4))
+        with use_client(None):  # an inner block runs locally
+            assert run_map(_pid, range(2)) == [os.getpid()] * 2
+        assert os.getpid() not in run_map(_pid, range(2))
+    assert current_client() is None
+    with pytest.raises(ValueError, match="three is not allowed"):
+        run_map(_fail_on_three, range(6), client=client)
+    with pytest.raises(BudgetError, match="timeout of 0.3 s exceeded on the cluster"):
+        run_map(time.sleep, [1.0] * 4, client=client, timeout=0.3)
+    with pytest.raises(ParallelError, match="pickles"):
+        run_map(lambda x: x, [1], client=client)
+
+
+def test_exact_block_rg_on_the_cluster_equals_the_local_sum(client):
+    from symrg.rg.block_exact import exact_renormalization
+    from symrg.rg.coarse import majority
+    from symrg.rg.lattice import ising_model, square, square_blocks
+
+    m = ising_model(square(4, 4), {"K": 1, "L": 2})
+    blocks = square_blocks(m.lattice, 2)
+    vals = {"K": 0.4, "L": -0.05}
+    local = exact_renormalization(m, blocks, majority(tie="random"), vals, "enumeration")
+    remote = exact_renormalization(m, blocks, majority(tie="random"), vals, "enumeration", client=client)
+    with use_client(client):
+        remote2 = exact_renormalization(m, blocks, majority(tie="random"), vals, "enumeration")
+    assert np.array_equal(local.hamiltonian, remote.hamiltonian)  # the same chunks, the same arithmetic: bit for bit
+    assert local == remote == remote2
+    # and the chunked sum is the plain sum over all 2^16 configurations
+    from symrg.engine.multilinear import configurations
+
+    X = configurations(16, "spin").astype(float)
+    logw = m.log_weight(X, vals)
+    assert abs(np.logaddexp.reduce(logw) - remote.log_z) < 1e-12
+
+
+def test_brute_force_on_the_cluster_equals_the_local_sum(client, monkeypatch):
+    from symrg.engine.marginalization import marginalize
+    from symrg.model.energy import rbm
+    from symrg.verify import brute_force
+
+    monkeypatch.setattr(brute_force, "CHUNK_ROWS", 1024)  # 2^12 configurations x 16 states -> 64 chunks
+    model = rbm(3, 12, "spin", "spin")
+    rng = np.random.default_rng(3)
+    vals = brute_force.random_parameters(model, rng)
+    states = {"v": rng.choice([-1.0, 1.0], size=(16, 3))}
+    local = brute_force.brute_force_log_weight(model, vals, states)
+    remote = brute_force.brute_force_log_weight(model, vals, states, client=client)
+    assert np.abs(local - remote).max() <= 1e-14 * np.abs(local).max()
+    # the full cross-check of an effective model, on the cluster
+    report = brute_force.crosscheck(marginalize(model, "h"), seed=2, client=client)
+    assert report.passed and report.log_z_error is not None and report.max_abs_error < 1e-10
+
+
+def test_parameter_sweep_on_the_cluster(client, capsys):
+    from symrg.rg.block_exact import exact_renormalization
+    from symrg.rg.lattice import chain, chain_blocks, ising_model
+
+    ring = ising_model(chain(8), {"K": 1})
+    fn = functools.partial(exact_renormalization, ring, chain_blocks(ring.lattice, 2), "decimation")
+    Ks = np.linspace(0.1, 1.5, 8)
+    local = sweep(fn, {"K": Ks}, as_mapping=True)
+    remote = sweep(fn, {"K": Ks}, as_mapping=True, client=client)
+    assert remote == local and remote.values.dtype == object
+    # decimation of a ring: K' = log cosh(2K) / 2 (docs/block_rg.md)
+    nn = np.array([r.coupling((0, 1)) for r in remote.values])
+    assert np.abs(nn - np.log(np.cosh(2 * Ks)) / 2).max() < 1e-12
+    # a numeric two-parameter grid
+    g_local = sweep(_pair, {"a": [1, 2, 3], "b": [0.5, 2.0]})
+    with use_client(client):
+        g_remote = sweep(_pair, {"a": [1, 2, 3], "b": [0.5, 2.0]})
+    assert g_remote == g_local and g_remote.grid().shape == (3, 2, 2)
+    # progress=True on a cluster is Dask's own bar
+    assert sweep(_pair, {"a": [1, 2], "b": [3]}, client=client, progress=True) == sweep(_pair, {"a": [1, 2], "b": [3]})
+    assert "100% Completed" in capsys.readouterr().out
