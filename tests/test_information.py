@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 from symrg.errors import BudgetError, ModelError
+from symrg.rg.block_exact import exact_renormalization
 from symrg.rg.coarse import coarse_rule, decimation, majority, smooth
 from symrg.rg.information import (
     CoarseGrainingInformation,
@@ -22,7 +23,15 @@ from symrg.rg.information import (
     lattice_information,
     mutual_information_chain,
 )
-from symrg.rg.lattice import chain, ising_model, square
+from symrg.rg.lattice import chain, chain_blocks, ising_model, square
+from symrg.rg.optimal_rule import (
+    hamiltonian_measures,
+    optimal_rule,
+    rbm_information,
+    rbm_table,
+    renormalized_measures,
+    threshold_table,
+)
 
 
 # -- brute force: every spin configuration of a finite chain and every value of h ------------
@@ -318,3 +327,96 @@ def test_chain_joint_is_a_law():
     assert P.shape == (4, 2) and abs(P.sum() - 1) < 1e-15 and np.all(P > 0)
     assert chain_joint(0.4, 2, 1, N=5, periodic=True).shape == (4, 2)   # one environment site
     assert coarse_rule("decimation") == decimation()
+
+
+# -- the optimal rule and the measures of the renormalized hamiltonian -------------------------
+
+@pytest.mark.parametrize("b, buffer, h, N, periodic", [(2, 0, 0.0, None, False), (3, 1, 0.3, None, False), (2, 1, -0.2, 11, True), (3, 0, 0.1, 9, False)])
+def test_rbm_gradient_against_finite_differences(b, buffer, h, N, periodic):
+    rng = np.random.default_rng(b + buffer)
+    P = chain_joint(0.9, b, buffer, h, N, periodic)
+    for _ in range(4):
+        lam = rng.normal(0, 1.5, b)
+        I, g = rbm_information(P, lam)
+        ref = coarse_graining_information(0.9, smooth(list(lam)), b, buffer, h, N=N, periodic=periodic).I_HE
+        assert abs(I - ref) < 1e-13
+        eps = 1e-6
+        for i in range(b):
+            d = np.zeros(b)
+            d[i] = eps
+            fd = (rbm_information(P, lam + d)[0] - rbm_information(P, lam - d)[0]) / (2 * eps)
+            assert abs(fd - g[i]) < 1e-9 * max(1.0, abs(g[i]))
+
+
+@pytest.mark.parametrize("K", [0.4, 1.0])
+@pytest.mark.parametrize("buffer", [0, 1, 2])
+def test_optimal_rule_for_two_spin_blocks_is_decimation(K, buffer):
+    best = optimal_rule(K, 2, buffer, starts=4, seed=1, measure_blocks=None)
+    dec = coarse_graining_information(K, "decimation", 2, buffer).I_HE
+    # the supremum over Lambda, and the value the search reached at finite Lambda, are decimation's
+    assert abs(best.supremum - dec) < 1e-8
+    assert abs(best.I_HE - dec) < 1e-8
+    assert best.rule_name.startswith("decimation")
+    assert abs(best.information.I_HE - dec) < 1e-12
+    # independent of the search: no Lambda on a grid does better than decimation, and
+    # finite Lambda never reaches it (the supremum is not attained)
+    P = chain_joint(K, 2, buffer)
+    grid = np.linspace(-6, 6, 25)
+    vals = [rbm_information(P, [a, c])[0] for a in grid for c in grid]
+    assert max(vals) < dec
+    assert max(vals) > dec - 1e-3 * dec
+
+
+def test_optimal_rule_reports_the_ray_limit_and_measures():
+    best = optimal_rule(0.7, 2, 1, h=0.3, starts=3, measure_blocks=8)
+    dec = coarse_graining_information(0.7, "decimation", 2, 1, 0.3).I_HE
+    assert best.supremum >= dec - 1e-12
+    assert best.supremum == max(best.I_HE, best.limit_I_HE)
+    assert len(best.reasons) == 3 and best.scale > 0 and abs(np.linalg.norm(best.direction) - 1) < 1e-12
+    assert best.measures is not None and best.measures.blocks == 8
+    assert "sup I(H:E)" in str(best) and r"\sup_\Lambda" in best.latex()
+    with pytest.raises(ModelError, match="starts"):
+        optimal_rule(0.7, 2, starts=0)
+
+
+def test_threshold_and_rbm_tables():
+    assert threshold_table([1.0, 1.0])[:, 1].tolist() == [0.0, 0.5, 0.5, 1.0]        # majority, random ties
+    assert np.allclose(rbm_table([30.0, 0.0]), conditional_table("decimation", 2))
+    assert np.allclose(rbm_table([0.4, -1.1]), conditional_table(smooth([0.4, -1.1]), 2), atol=1e-15)
+
+
+def test_measures_of_decimation_and_of_the_exactly_nearest_neighbour_rbm_rules():
+    m = renormalized_measures(0.6, "decimation", 2)
+    assert m.range_ratio < 1e-12 and m.decay_length == 0.0 and m.many_body_ratio < 1e-12
+    assert abs(m.pair_couplings[0] - math.atanh(math.tanh(0.6) ** 2)) < 1e-12     # tanh K' = tanh^2 K
+    # p(h|v) ∝ exp(h (L1 v1 + L2 v2)) with tanh L1 tanh L2 = tanh K cancels the intra-block bond:
+    # the coarse chain is then exactly nearest-neighbour (docs/block_rg.md)
+    for K, L1 in ((0.6, 1.5), (1.1, 3.0)):
+        L2 = math.atanh(math.tanh(K) / math.tanh(L1))
+        m = renormalized_measures(K, smooth([L1, L2]), 2)
+        assert m.range_ratio < 1e-12 and m.many_body_ratio < 1e-12
+        m = renormalized_measures(K, smooth([L1, 0.5 * L2]), 2)
+        assert m.range_ratio > 1e-4 and m.many_body_ratio > 1e-7 and 0 < m.decay_length < math.inf
+
+
+def test_measures_against_the_enumeration_route():
+    ring = ising_model(chain(14), {"K": 1})
+    rule = majority(tie="random")
+    a = hamiltonian_measures(exact_renormalization(ring, chain_blocks(ring.lattice, 2), rule, {"K": 0.7}, "transfer"))
+    ex = exact_renormalization(ring, chain_blocks(ring.lattice, 2), rule, {"K": 0.7}, "enumeration")
+    b = hamiltonian_measures(ex)
+    assert abs(a.range_ratio - b.range_ratio) < 1e-10 and abs(a.many_body_ratio - b.many_body_ratio) < 1e-10
+    # the definitions, read off the couplings directly
+    g1, g2 = ex.couplings[0b11], ex.couplings[0b101]
+    assert abs(b.range_ratio - abs(g2 / g1)) < 1e-12
+    four = max(abs(ex.couplings[k]) for k in range(1 << 7) if bin(k).count("1") == 4)
+    two = max(abs(ex.couplings[k]) for k in range(1 << 7) if bin(k).count("1") == 2)
+    assert abs(b.many_body_ratio - four / two) < 1e-12
+    assert b.distances == (1, 2, 3) and len(b.fit_distances) == 3
+    slope = np.polyfit([1, 2, 3], np.log(np.abs([ex.couplings[0b11], ex.couplings[0b101], ex.couplings[0b1001]])), 1)[0]
+    assert abs(b.decay_length + 1 / slope) < 1e-9
+    with pytest.raises(ModelError, match="ring"):
+        open_chain = ising_model(chain(12, periodic=False), {"K": 1})
+        hamiltonian_measures(exact_renormalization(open_chain, chain_blocks(open_chain.lattice, 2), rule, {"K": 0.7}))
+    with pytest.raises(ModelError, match="at least 5 blocks"):
+        renormalized_measures(0.5, "decimation", 2, blocks=4)
