@@ -295,3 +295,27 @@ def test_gaussian_self_coupling_keeps_its_diagonal():
     x = np.array([[0.3, -1.2]])
     Q = np.eye(2) - np.array([[0.5, 0.1], [0.1, 0]])
     assert abs(lambdify(m)(x=x)[0] - 0.5 * x[0] @ Q @ x[0]) < 1e-14
+
+
+def test_crosscheck_with_random_self_couplings_and_multispin_terms():
+    from symrg.rg.lattice import lattice_model
+    from symrg.verify.brute_force import brute_force_log_weight, crosscheck, random_parameters
+
+    # random values of a named self-coupling: symmetric, zero diagonal on a discrete layer
+    m = energy_model([("v", 4, "spin"), ("h", 3, "gaussian")], {("v", "v"): "L", ("h", "h"): "G", ("v", "h"): "W"},
+                     precisions={"h": "P"})
+    vals = random_parameters(m, np.random.default_rng(2))
+    assert np.array_equal(vals["L"], vals["L"].T) and not np.diag(vals["L"]).any()
+    assert np.array_equal(vals["G"], vals["G"].T) and np.linalg.eigvalsh(vals["P"]).min() > 0
+    for eff in (m.marginalize("h"), m.marginalize("h", "v")):
+        check = crosscheck(eff, seed=1)
+        assert check.passed and check.max_abs_error < 1e-12
+    # the reference sums multi-unit products too (a 3x3 torus with plaquettes, half of it summed)
+    lat = lattice_model(square(3), {"K": 1, "P": "plaquettes", "h": "field"})
+    vals = {"K": 0.3, "P": -0.4, "h": 0.2}
+    check = crosscheck(lat.marginalize("s"), values=vals)
+    assert check.passed and check.max_abs_error < 1e-12
+    check = crosscheck(lat, values=vals)
+    assert check.passed and check.log_z_error < 1e-12
+    with pytest.raises(ModelError, match="no value for P"):
+        brute_force_log_weight(lat, {"K": 0.3, "h": 0.2}, {})

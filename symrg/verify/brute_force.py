@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
+import sympy as sp
 
 from symrg.model.display import Displayed
-from symrg.model.energy import EnergyModel, ModelError
+from symrg.model.energy import EnergyModel, ModelError, MultispinTerm
 from symrg.model.numerics import logsumexp
 from symrg.output.numeric import ConditionError, lambdify
 from symrg.parallel import run_map
@@ -112,12 +113,23 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
     """
     out = {}
     biases = set(model.biases.values())
-    precisions = set(model.quadratic.values())
+    precisions: set = set()
+    self_couplings: dict = {}  # a named self-coupling J enters as -J (docs/marginalization.md)
+    for name, q in model.quadratic.items():
+        for part in q.args if isinstance(q, sp.MatAdd) else (q,):
+            if isinstance(part, sp.MatMul) and len(part.args) == 2 and part.args[0] == -1:
+                self_couplings[part.args[1]] = model.layer(name).kind.is_discrete
+            else:
+                precisions.add(part)
     for p in model.params.values():
         if not p.auto:
             continue
         r, c = (_concrete_size(d, sizes) for d in p.symbol.shape)
-        if p.symbol in precisions:
+        if p.symbol in self_couplings:  # symmetric, zero diagonal on a discrete layer
+            m = random_matrix(rng, r, c, "matrix", scale)
+            m = (m + m.T) / 2
+            out[p.name] = m - np.diag(np.diag(m)) if self_couplings[p.symbol] else m
+        elif p.symbol in precisions:
             out[p.name] = random_matrix(rng, r, c, "precision", scale)
         elif c == 1 and p.symbol in biases:
             out[p.name] = random_matrix(rng, r, c, "vector", scale).ravel()
@@ -144,8 +156,12 @@ class _Flat:
     """The original (polynomial) model flattened: E(x) = -theta^T x + 1/2 x^T M x + e0."""
 
     def __init__(self, original: EnergyModel, values: dict, dims: dict | None = None) -> None:
-        if original.terms:
+        if any(not isinstance(t, MultispinTerm) for t in original.terms):
             raise ModelError("the reference model must be polynomial (an input model, not an effective one)")
+        named = {str(k): v for k, v in values.items()}
+        missing = sorted({s.name for t in original.terms for c in t.coefficients for s in c.free_symbols} - set(named))
+        if missing:
+            raise ModelError(f"values: no value for {', '.join(missing)} (coefficients of multi-unit terms)")
         f = lambdify(original)
         blocks = f.parameters(**values)
         self.layers = original.layers
@@ -169,6 +185,11 @@ class _Flat:
             self.M[i:j, k0:l0] -= w
             self.M[k0:l0, i:j] -= w.T
         self.e0 = float(original.constant) if original.constant != 0 else 0.0
+        # products of three or more units (plaquettes): (global unit indices, coefficient)
+        self.multi = tuple(
+            (self.offsets[t.layer][0] + np.array(u), float(c.xreplace({s: sp.Float(float(named[s.name])) for s in c.free_symbols})))
+            for t in original.terms for u, c in t.monomials
+        )
 
     def idx(self, names) -> np.ndarray:
         return np.concatenate([np.arange(*self.offsets[n]) for n in names]) if names else np.zeros(0, int)
@@ -214,15 +235,23 @@ def brute_force_log_weight(
         gauss = (R, P, float(logdet))
     fixed_idx = np.concatenate([F, D])
     step = max(1, CHUNK_ROWS // max(1, xs.shape[0]), -(-n_cfg // 4096))  # at most 4096 chunks
-    chunk = functools.partial(_brute_force_chunk, flat.theta, flat.M, flat.e0, fixed_idx, gauss, tuple(per_unit), xs, step, n_cfg)
+    chunk = functools.partial(_brute_force_chunk, flat.theta, flat.M, flat.e0, fixed_idx, gauss, tuple(per_unit), xs, step, n_cfg,
+                              multi=_columns(flat.multi, fixed_idx))
     parts = run_map(chunk, range(0, n_cfg, step), client=client, desc="brute force")
     # each chunk returns log sum_x exp(-E) over its configurations; one chunk is the whole sum
     return -(parts[0] if len(parts) == 1 else logsumexp(np.stack(parts), axis=0))
 
 
+def _columns(multi: tuple, fixed_idx: np.ndarray) -> tuple:
+    """Multi-unit products with their units as columns of the (survivors, enumerated) rows."""
+    col = {int(g): k for k, g in enumerate(fixed_idx)}
+    return tuple((np.array([col[int(g)] for g in idx]), c) for idx, c in multi)
+
+
 def _brute_force_chunk(
     theta: np.ndarray, M: np.ndarray, e0: float, fixed_idx: np.ndarray, gauss: tuple | None,
     per_unit: tuple[tuple[float, ...], ...], xs: np.ndarray, step: int, n_cfg: int, start: int,
+    *, multi: tuple = (),
 ) -> np.ndarray:
     """``log sum exp(-E)`` over the discrete configurations ``start .. start + step - 1``
     (``itertools.product`` order of ``per_unit``), for every survivor state of ``xs``."""
@@ -238,6 +267,8 @@ def _brute_force_chunk(
     xf = xf.reshape(K * N, -1)
     th_f, M_ff = theta[fixed_idx], M[np.ix_(fixed_idx, fixed_idx)]
     e = -xf @ th_f + 0.5 * np.einsum("ij,jk,ik->i", xf, M_ff, xf) + e0
+    for cols, c in multi:  # - c prod x over the units of a multi-unit term
+        e = e - c * np.prod(xf[:, cols], axis=1)
     if gauss is not None:
         R, P, logdet = gauss
         J = theta[R][None, :] - xf @ M[np.ix_(fixed_idx, R)]
