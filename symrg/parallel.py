@@ -12,10 +12,12 @@ immutable :class:`SweepResult`.
   gathered in input order and are the same values as the local run (the same function
   runs on the same inputs; bit for bit on one machine, to rounding on others).
 
-The function must pickle with the standard :mod:`pickle` module (a module-level
-function, a :func:`functools.partial` of one, or a picklable callable object), in both
-modes, so that code written and tested locally also runs on a cluster.  Lambdas and
-functions defined inside other functions are refused with a :class:`~symrg.errors.ParallelError`.
+On a cluster the function and the items travel to the workers the way Dask sends
+them (``cloudpickle``: module-level functions by reference, lambdas and closures by
+value).  They are serialized before any task is submitted, and what does not serialize
+(an open file, a lock) is refused with a :class:`~symrg.errors.ParallelError` naming
+it.  Workers import module-level functions by name, so their module must be importable
+on the workers (symrg's own functions, or a module installed there).
 
 Budgets: at most ``max_items`` items (default :data:`MAX_ITEMS`) and, with ``timeout=``,
 a deadline in seconds; both raise :class:`~symrg.errors.BudgetError` instead of hanging.
@@ -41,17 +43,15 @@ Examples
 [(1+0j), (1+5j), (2+0j), (2+5j)]
 >>> res.grid()[1].tolist(), res.axis("imag").tolist()
 ([(2+0j), (2+5j)], [0, 5])
->>> run_map(lambda x: x, [1])
-Traceback (most recent call last):
-...
-symrg.errors.ParallelError: run_map needs a function that pickles (a module-level function or a functools.partial of one): ...
+>>> run_map(lambda x: 2 * x, [1, 2])   # locally any callable runs
+[2, 4]
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
-import pickle
 import sys
 import time
 from contextlib import contextmanager
@@ -129,17 +129,20 @@ def _check_client(client: Any) -> None:
         raise ParallelError(f"client must be a dask.distributed.Client (or None for local execution), got {type(client).__name__}")
 
 
-def _check_picklable(fn: Callable, what: str) -> None:
+def _check_callable(fn: Callable, what: str) -> None:
     if not callable(fn):
         raise ParallelError(f"{what} needs a callable, got {type(fn).__name__}")
-    try:
-        pickle.dumps(fn)
-    except Exception as e:  # PicklingError, AttributeError ("Can't pickle local object"), TypeError
-        name = getattr(fn, "__qualname__", type(fn).__name__)
-        raise ParallelError(
-            f"{what} needs a function that pickles (a module-level function or a functools.partial of one): "
-            f"{name} does not ({type(e).__name__}: {e})"
-        ) from e
+
+
+def _check_serializable(fn: Callable, work: list, what: str) -> None:
+    """Serialize ``fn`` and the first item as Dask can (cloudpickle); refuse what does not."""
+    dumps = importlib.import_module("cloudpickle").dumps  # a dependency of dask.distributed
+    for role, obj in (("function", fn), ("first item", work[0] if work else None)):
+        try:
+            dumps(obj)
+        except Exception as e:  # TypeError ("cannot pickle '_thread.lock' object"), PicklingError, ...
+            name = getattr(obj, "__qualname__", type(obj).__name__)
+            raise ParallelError(f"{what}: the {role} {name} cannot be sent to the Dask workers ({type(e).__name__}: {e})") from e
 
 
 # --------------------------------------------------------------------------------------
@@ -218,8 +221,8 @@ def run_map(
     Parameters
     ----------
     fn
-        A function that pickles with :mod:`pickle` (module-level, or a
-        :func:`functools.partial` of one); checked in both modes.
+        Any callable locally; on a cluster it must serialize with ``cloudpickle``
+        (checked before submission, together with the first item).
     items
         The arguments, one call each (any iterable; at most ``max_items``).
     client
@@ -253,7 +256,7 @@ def run_map(
     symrg.errors.BudgetError: run_map: more than 3 items (budget max_items = 3); split the work or raise max_items
     """
     what = f"run_map {desc!r}" if desc else "run_map"
-    _check_picklable(fn, what)
+    _check_callable(fn, what)
     _check_timeout(timeout, what)
     work = _take(items, MAX_ITEMS if max_items is None else max_items, what)
     if progress not in (None, True, False):
@@ -263,6 +266,7 @@ def run_map(
     if client is None:
         return _run_local(fn, work, progress, desc, timeout, what)
     _check_client(client)
+    _check_serializable(fn, work, what)
     return _run_dask(client, fn, work, progress, desc, timeout, what)
 
 
@@ -478,7 +482,7 @@ def sweep(
     Parameters
     ----------
     fn
-        A picklable function (see :func:`run_map`), called as ``fn(**point)``, or as
+        A function (see :func:`run_map`), called as ``fn(**point)``, or as
         ``fn(point)`` with ``as_mapping=True`` -- the form of functions that take a
         mapping of values, e.g. ``functools.partial(exact_renormalization, model,
         blocks, rule)``.
@@ -505,7 +509,7 @@ def sweep(
     symrg.errors.ParallelError: sweep: the values of 'imag' must be a sequence or 1-D array, got str
     """
     names, points, shape = _grid_points(grid)
-    _check_picklable(fn, "sweep")
+    _check_callable(fn, "sweep")
     limit = MAX_ITEMS if max_items is None else max_items
     if isinstance(limit, int) and not isinstance(limit, bool) and len(points) > limit:
         raise BudgetError(f"sweep {desc!r}: {len(points)} points exceed the budget max_items = {limit}")
