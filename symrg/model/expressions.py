@@ -133,7 +133,8 @@ def _half_form(x, q) -> sp.Expr:
     """``1/2 x^T q x`` with a leading minus sign pulled out of ``q``."""
     coeff, mats = q.as_coeff_mmul() if isinstance(q, sp.MatMul) else (sp.S.One, q)
     if coeff.is_negative:
-        return coeff * MatScalar(sp.MatMul(x.T, sp.MatMul(*mats.args) if isinstance(mats, sp.MatMul) else mats, x)) / 2
+        inner = mats.args if isinstance(mats, sp.MatMul) else (mats,)  # -J prints x^T J x, not x^T (J) x
+        return coeff * MatScalar(sp.MatMul(x.T, *inner, x)) / 2
     return MatScalar(sp.MatMul(x.T, q, x)) / 2
 
 
