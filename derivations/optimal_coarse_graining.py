@@ -144,6 +144,17 @@ def derivation() -> Derivation:
                r"$|g'_2/g'_1|$", r"$\frac{\max|g'_4|}{\max|g'_2|}$"], rows,
               caption="The optimum against decimation", digits=8)
 
+    doc.text(r"Three-spin blocks, same search over $\Lambda \in \mathbb{R}^3$: the optimum keeps a spin at an end of the block, "
+             "next to the environment, and beats the majority rule and decimation of the middle spin.")
+    rows = []
+    for K in COUPLINGS:
+        best = optimal_rule(K, 3, 0, starts=4, seed=0, measure_blocks=None)
+        end, mid, maj = (coarse_graining_information(K, r, 3, 0).I_HE for r in (decimation(0), decimation(1), "majority"))
+        rows.append([str(K), best.supremum, end, mid, maj])
+        doc.check(f"$\\sup_\\Lambda I(H:E)$ against decimation of an end spin ($L_V = 3$, $K = {K}$)", best.supremum, end, 1e-8)
+    doc.table(["$K$", r"$\sup I(H:E)$", "keep $x_1$", "keep $x_2$", "majority"], rows,
+              caption="Three-spin blocks, $L_B = 0$: the optimum against fixed rules", digits=8)
+
     doc.section("Figure")
     if importlib.util.find_spec("matplotlib") is not None:
         def draw(path: Path) -> None:

@@ -420,3 +420,11 @@ def test_measures_against_the_enumeration_route():
         hamiltonian_measures(exact_renormalization(open_chain, chain_blocks(open_chain.lattice, 2), rule, {"K": 0.7}))
     with pytest.raises(ModelError, match="at least 5 blocks"):
         renormalized_measures(0.5, "decimation", 2, blocks=4)
+
+
+def test_optimal_rule_for_three_spin_blocks_keeps_an_end_spin():
+    best = optimal_rule(0.7, 3, 1, starts=4, seed=2, measure_blocks=None)
+    end = coarse_graining_information(0.7, decimation(0), 3, 1).I_HE
+    assert abs(best.supremum - end) < 1e-8
+    assert best.supremum > coarse_graining_information(0.7, "majority", 3, 1).I_HE + 1e-3
+    assert best.supremum > coarse_graining_information(0.7, decimation(1), 3, 1).I_HE + 1e-3

@@ -76,7 +76,7 @@ __all__ = [
 ]
 
 #: largest block of the chain routes (the joint table has 2^L_V rows)
-MAX_INFO_BLOCK = 14
+MAX_INFO_BLOCK = 12
 #: largest finite lattice enumerated by :func:`lattice_information` (2^20 configurations)
 MAX_INFO_SITES = 20
 #: units of the results: nats (natural logarithm) or bits
