@@ -301,6 +301,13 @@ def test_parameter_sweep_on_the_cluster(client, capsys):
     with use_client(client):
         g_remote = sweep(_pair, {"a": [1, 2, 3], "b": [0.5, 2.0]})
     assert g_remote == g_local and g_remote.grid().shape == (3, 2, 2)
+    # a map of I(H:E) over the coupling and the buffer (keyword arguments of the sweep)
+    from symrg.rg.information import mutual_information_chain
+
+    mi = functools.partial(mutual_information_chain, rule="decimation", b=2)
+    mi_grid = sweep(mi, {"K": [0.3, 0.9], "buffer": [0, 1]}, client=client)
+    assert mi_grid.grid().tolist() == [[mutual_information_chain(K, "decimation", 2, buffer=n) for n in (0, 1)] for K in (0.3, 0.9)]
+    assert mi_grid.values.min() > 0
     # progress=True on a cluster is Dask's own bar
     assert sweep(_pair, {"a": [1, 2], "b": [3]}, client=client, progress=True) == sweep(_pair, {"a": [1, 2], "b": [3]})
     assert "100% Completed" in capsys.readouterr().out
