@@ -70,7 +70,8 @@ class HamiltonianMeasures(Displayed):
     pair_couplings : tuple of float
         ``g'_{0, r}``, the two-body coupling of coarse spins at distance ``r``.
     range_ratio : float
-        ``|g'_{0,2}| / |g'_{0,1}|`` (0 for a nearest-neighbour hamiltonian).
+        ``|g'_{0,2}| / |g'_{0,1}|``, a coupling below ``tol`` counting as 0 (so 0 for a
+        nearest-neighbour hamiltonian; nan when ``|g'_{0,1}| <= tol``).
     decay_length : float
         ``xi`` of the least-squares fit ``log|g'_{0,r}| = a - r / xi`` over the distances
         whose coupling exceeds ``tol`` (``fit_distances``); 0 when only the nearest
@@ -139,7 +140,8 @@ def hamiltonian_measures(ex: ExactRenormalization, tol: float = 1e-12) -> Hamilt
     two = max((abs(v) for v in table.get(2, {}).values()), default=0.0)
     four = max((abs(v) for v in table.get(4, {}).values()), default=0.0)
     g1 = abs(g[0])
-    range_ratio = abs(g[1]) / g1 if g1 > tol else math.nan
+    # couplings below tol count as zero, as in the many-body ratio (table(tol))
+    range_ratio = (abs(g[1]) if abs(g[1]) > tol else 0.0) / g1 if g1 > tol else math.nan
     fit = tuple(r for r, c in zip(rs, g) if abs(c) > tol)
     if len(fit) < 2:
         xi = 0.0
