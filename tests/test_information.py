@@ -252,6 +252,8 @@ def test_symbolic_with_a_buffer_and_a_symbolic_rule():
         s.evaluate(0.7)
     with pytest.raises(ModelError, match="exact"):
         information_symbolic([[0.5, 0.5], [0.5, 0.5]], 1)
+    with pytest.raises(BudgetError, match="MAX_SYMBOLIC_BLOCK"):
+        information_symbolic("majority", 7)
     assert "I(H:E)" in str(s) and r"\tanh" in s.latex()
 
 

@@ -71,12 +71,15 @@ __all__ = [
     "information_gradient",
     "mutual_information_chain",
     "MAX_INFO_BLOCK",
+    "MAX_SYMBOLIC_BLOCK",
     "MAX_INFO_SITES",
     "UNITS",
 ]
 
 #: largest block of the chain routes (the joint table has 2^L_V rows)
 MAX_INFO_BLOCK = 12
+#: largest block of the closed form (a few seconds per site beyond 4)
+MAX_SYMBOLIC_BLOCK = 6
 #: largest finite lattice enumerated by :func:`lattice_information` (2^20 configurations)
 MAX_INFO_SITES = 20
 #: units of the results: nats (natural logarithm) or bits
@@ -586,8 +589,9 @@ def information_symbolic(rule: Any, block: int = 2, buffer: int = 0, K: sp.Symbo
     """
     block = _int_arg(block, "block", 1)
     buffer = _int_arg(buffer, "buffer", 0)
-    if block > 8:
-        raise BudgetError(f"information_symbolic: a block of {block} sites gives 2^{block + 2} symbolic terms; the limit is 8 sites")
+    if block > MAX_SYMBOLIC_BLOCK:
+        raise BudgetError(f"information_symbolic: a block of {block} sites gives 2^{block + 2} symbolic terms; "
+                          f"the limit is {MAX_SYMBOLIC_BLOCK} sites (MAX_SYMBOLIC_BLOCK)")
     K = sp.Symbol("K", positive=True) if K is None else K
     if isinstance(rule, (str, CoarseRule)):
         try:
