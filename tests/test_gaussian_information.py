@@ -495,6 +495,8 @@ def test_bad_input_gives_clear_errors():
         gaussian_information(gaussian_field(sp.Matrix([[m, 0], [0, 1]])), [0], values={m: -1})
     with pytest.raises(ModelError, match="no value for m"):
         gaussian_information(chain_field(4, m), [0], values={})
+    with pytest.raises(ModelError, match="value of m must be a number"):
+        gaussian_information(chain_field(4, m), [0], values={"m": "heavy"})
     with pytest.raises(BudgetError, match="MAX_SYMBOLIC_SITES"):
         chain_field(MAX_SYMBOLIC_SITES + 1, m)
     with pytest.raises(ModelError, match="finite Lattice"):

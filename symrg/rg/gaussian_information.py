@@ -224,16 +224,21 @@ def _cholesky(A: np.ndarray, what: str, error: type = ModelError) -> np.ndarray:
 
 
 def _substitutions(symbols: Sequence[sp.Symbol], values: Mapping | None, what: str) -> dict:
-    """``{symbol: number}`` for every symbol, from ``values`` keyed by symbol or by name."""
-    values = dict(values or {})
+    """``{symbol: number}`` for every symbol of ``symbols``, from ``values`` keyed by symbol or by
+    name (a key naming none of them is left for the other parts of the computation)."""
     by_name = {s.name: s for s in symbols}
     out: dict = {}
-    for k, v in values.items():
-        sym = k if isinstance(k, sp.Symbol) else by_name.get(str(k)) if isinstance(k, str) else None
-        if sym is None and isinstance(k, sp.Symbol):
-            sym = by_name.get(k.name)
-        if sym is not None:
-            out[by_name.get(sym.name, sym)] = sp.sympify(v) if isinstance(v, sp.Basic) else sp.Float(float(v))
+    for k, v in dict(values or {}).items():
+        name = k.name if isinstance(k, sp.Symbol) else k if isinstance(k, str) else None
+        if name not in by_name:
+            continue
+        if isinstance(v, sp.Basic):
+            out[by_name[name]] = v
+            continue
+        try:
+            out[by_name[name]] = sp.Float(float(v))
+        except (TypeError, ValueError) as e:
+            raise ModelError(f"{what}: the value of {name} must be a number, got {v!r}") from e
     missing = [s.name for s in symbols if s not in out]
     if missing:
         raise ModelError(f"{what}: no value for {', '.join(missing)}")
@@ -660,7 +665,7 @@ def _numeric_information(A: np.ndarray, V: tuple, B: tuple, E: tuple, W: np.ndar
     Sig_V, Sig_VE, S_V, T_V = _block_covariances(A, V, B, E)
     I_VE = 0.5 * (_logdet(T_V, "the conditional precision of V") - _logdet(S_V, "the marginal precision of V"))
     if W is None:
-        return max(I_VE, 0.0) if abs(I_VE) < 1e-15 else I_VE, None
+        return I_VE, None
     k = W.shape[0]
     what = "the covariance of H (Λ Σ_V Λ^T + σ² I): Λ has dependent rows and σ² = 0; add noise or independent rows"
     Sig_H = _sym(W @ Sig_V @ W.T) + s2 * np.eye(k)
