@@ -319,3 +319,18 @@ def test_crosscheck_with_random_self_couplings_and_multispin_terms():
     assert check.passed and check.log_z_error < 1e-12
     with pytest.raises(ModelError, match="no value for P"):
         brute_force_log_weight(lat, {"K": 0.3, "h": 0.2}, {})
+
+
+def test_multispin_products_stay_in_the_polynomial_base_of_the_cumulant_series():
+    from symrg.engine.effective import cumulant_series, effective_couplings
+
+    m = energy_model([("s", 3, "spin"), ("h", 1, "spin")],
+                     {("s", "s"): graph_couplings(3, [(0, 1), (0, 1, 2)], "G"), ("s", "h"): "W"}, biases={"s": 0, "h": 0})
+    eff = m.marginalize("h")
+    s = eff.layer("s").states
+    G = sp.Symbol("G", real=True)
+    assert dict(cumulant_series(eff, 2).base) == {(s[0], s[1]): -G, (s[0], s[1], s[2]): -G}
+    # the exact three-body coupling: -G from the input, nothing from summing one hidden spin (an odd function)
+    vals = {"G": 0.7, "W": np.array([[0.3], [-0.5], [0.8]])}
+    exact = effective_couplings(eff, vals)
+    assert abs(exact[0b111] + 0.7) < 1e-12
