@@ -304,7 +304,9 @@ def _run_dask(client: Any, fn: Callable, work: list, progress: bool | None, desc
         n_done = sum(f.status == "finished" for f in futures)
         raise BudgetError(f"{what}: timeout of {timeout:g} s exceeded on the cluster after {n_done} of {len(work)} tasks") from e
     finally:
-        client.cancel([f for f in futures if f.status == "pending"])
+        pending = [f for f in futures if f.status == "pending"]
+        if pending:  # after an error, a timeout or an interrupt
+            client.cancel(pending)
 
 
 # --------------------------------------------------------------------------------------
