@@ -277,11 +277,24 @@ def test_multispin_term_prints_serializes_and_runs_in_mpmath():
         (("v", 3, "gaussian"), graph_couplings(3, [(0, 1, 2)]), r"layer 'v'.*three or more units need a discrete layer"),
         (("v", sp.Symbol("n", integer=True, positive=True), "spin"), [[0, 1], [1, 0]], r"layer 'v' has symbolic size"),
         (("v", 2, "spin"), "2*J", r"layer 'v'.*not a plain identifier"),
+        (("v", 3, "spin"), ("K", [(0, 1), (2, 3)]), r"layer 'v'.*unit index 3 is not in 0..2"),
+        (("v", 3, "spin"), ("K", [(0, 0)]), r"layer 'v'.*repeat a unit"),
+        (("v", 3, "spin"), ("2*K", [(0, 1)]), r"layer 'v'.*not a plain name"),
     ],
 )
 def test_bad_self_couplings_name_the_layer(layer, spec, match):
     with pytest.raises(ModelError, match=match):
         energy_model([layer], {(layer[0], layer[0]): spec})
+
+
+def test_edge_list_form():
+    # (coupling, edges): pairs into J, products of three or more units into a MultispinTerm
+    m = energy_model([("s", 4, "spin")], {("s", "s"): ("K", [(0, 1), (1, 2), (2, 3), (3, 0), (0, 1, 2, 3)])},
+                     biases={"s": 0})
+    x = _configs(SPINS, 4)
+    ref = -0.4 * (sum(x[:, i] * x[:, (i + 1) % 4] for i in range(4)) + x.prod(axis=1))
+    assert np.max(np.abs(lambdify(m)(s=x, K=0.4) - ref)) < 1e-12
+    assert [type(t) for t in m.terms] == [MultispinTerm]
 
 
 def test_a_layer_coupled_to_itself_twice_is_refused():

@@ -43,7 +43,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
 from symrg.model import budgets, services
-from symrg.model.couplings import CouplingTable
+from symrg.model.couplings import CouplingTable, graph_couplings
 from symrg.model.expressions import energy_expression
 from symrg.model.exprs import scaled_identity_factor
 from symrg.model.frozen import FrozenDict
@@ -426,8 +426,9 @@ def energy_model(
         the self block ``Q_L = -J`` (a Gaussian layer's is ``P - J``).  ``J`` is a name
         (a symmetric matrix of symbols ``J_{ij} = J_{ji}``, zero diagonal on a discrete
         layer; numeric values must have the same form), an explicit symmetric matrix
-        (zero diagonal on a discrete layer), or a pattern: a
-        :class:`~symrg.model.couplings.CouplingTable` (see
+        (zero diagonal on a discrete layer), or a pattern: ``(coupling, edges)`` (one
+        coupling on each edge ``(i, j)``, units 0-based, or on each product of three or
+        more units), a :class:`~symrg.model.couplings.CouplingTable` (see
         :func:`~symrg.model.couplings.graph_couplings`) or an object with a
         ``coupling_table()`` method (a :class:`symrg.rg.lattice.LatticeModel`).  A table's
         pairs give ``J``; its terms of three or more units (plaquettes) a
@@ -459,6 +460,9 @@ def energy_model(
     >>> chain = energy_model([("s", 3, "spin")], {("s", "s"): [[0, "K", 0], ["K", 0, "K"], [0, "K", 0]]}, biases={"s": 0})
     >>> chain.energy
     -K*s_1*s_2 - K*s_2*s_3
+    >>> ring = energy_model([("s", 3, "spin")], {("s", "s"): ("K", [(0, 1), (1, 2), (2, 0)])}, biases={"s": 0})
+    >>> ring.energy
+    -K*s_1*s_2 - K*s_1*s_3 - K*s_2*s_3
     >>> energy_model([("v", 1), ("h", 1)], [("v", "h")], constant="2*x")
     Traceback (most recent call last):
     ...
@@ -606,6 +610,12 @@ def _self_coupling(lay: Layer, spec: object, explicit: bool, add_param) -> tuple
         return add_param(p), None
     if not explicit:
         raise ModelError(f"{what}: layer {name!r} has symbolic size {n}; give J as a name, or give the layer an integer size")
+    if _is_edge_list(spec):  # (coupling, edges): one coupling on every edge of a graph
+        assert isinstance(spec, tuple)
+        try:
+            spec = graph_couplings(n, spec[1], spec[0])
+        except ModelError as e:
+            raise ModelError(f"{what}: {e}") from None
     if isinstance(spec, CouplingTable):
         if spec.size != n:
             raise ModelError(f"{what}: the coupling table has {spec.size} units, layer {name!r} has {n}")
@@ -661,6 +671,14 @@ def _latex_params(params: dict[str, Param], lays: Sequence[Layer], latex_names: 
         raise ModelError(f"latex_names: {unknown} name no layer or parameter; the layers are "
                          f"{[l.name for l in lays]} and the parameters {list(params)}")
     return {k: replace(p, latex=latex_names[k]) if k in latex_names else p for k, p in params.items()}
+
+
+def _is_edge_list(spec: object) -> bool:
+    """``(coupling, [(i, j), ...])``: a scalar then a list of index tuples (never a matrix's rows)."""
+    return (
+        isinstance(spec, tuple) and len(spec) == 2 and not isinstance(spec[0], (list, tuple, MatrixExpr, sp.MatrixBase))
+        and isinstance(spec[1], (list, tuple)) and all(isinstance(e, (list, tuple)) for e in spec[1])
+    )
 
 
 def _layers(layers: object) -> tuple[Layer, ...]:
