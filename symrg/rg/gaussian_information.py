@@ -451,7 +451,8 @@ def _regions(fld: GaussianField, block: Sequence, buffer: int, environment: Sequ
                     dist[j] = dist[i] + 1
                     queue.append(j)
         E = tuple(i for i in range(fld.size) if dist.get(i, buffer + 1) > buffer)
-    B = tuple(i for i in range(fld.size) if i not in set(V) | set(E))
+    taken = set(V) | set(E)
+    B = tuple(i for i in range(fld.size) if i not in taken)
     return V, B, E
 
 
@@ -634,7 +635,8 @@ def _numeric_parts(fld: GaussianField, rule: LinearRule | None, values: Mapping 
 def _block_covariances(A: np.ndarray, V: tuple, B: tuple, E: tuple) -> tuple:
     """``(Σ_V, Σ_{V|E})`` from the Schur complements of the precision (docs/block_rg.md)."""
     V_, B_ = list(V), list(B)
-    R_ = [i for i in range(A.shape[0]) if i not in set(V)]
+    in_block = set(V)
+    R_ = [i for i in range(A.shape[0]) if i not in in_block]
 
     def schur(rest: list) -> np.ndarray:
         S = A[np.ix_(V_, V_)]
