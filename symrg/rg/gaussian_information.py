@@ -632,8 +632,10 @@ def _numeric_parts(fld: GaussianField, rule: LinearRule | None, values: Mapping 
     return A, W, s2
 
 
-def _block_covariances(A: np.ndarray, V: tuple, B: tuple, E: tuple) -> tuple:
-    """``(Σ_V, Σ_{V|E})`` from the Schur complements of the precision (docs/block_rg.md)."""
+def _block_covariances(A: np.ndarray, V: tuple, B: tuple) -> tuple:
+    """``(Σ_V, Σ_{V|E}, S_V, T_V)``: the block's covariances and the Schur complements of the
+    precision they invert, ``S_V = A/A_RR`` (``R``: every site outside ``V``) and ``T_V = A_{V∪B}/A_BB``
+    (docs/block_rg.md, "Gaussian fields")."""
     V_, B_ = list(V), list(B)
     in_block = set(V)
     R_ = [i for i in range(A.shape[0]) if i not in in_block]
@@ -664,7 +666,7 @@ def _logdet(M: np.ndarray, what: str) -> float:
 
 
 def _numeric_information(A: np.ndarray, V: tuple, B: tuple, E: tuple, W: np.ndarray | None, s2: float) -> tuple:
-    Sig_V, Sig_VE, S_V, T_V = _block_covariances(A, V, B, E)
+    Sig_V, Sig_VE, S_V, T_V = _block_covariances(A, V, B)
     I_VE = 0.5 * (_logdet(T_V, "the conditional precision of V") - _logdet(S_V, "the marginal precision of V"))
     if W is None:
         return I_VE, None
@@ -832,7 +834,7 @@ def optimal_linear_filter(
     if not (s2 >= 0 and math.isfinite(s2)):
         raise ModelError(f"the noise variance σ² must be a non-negative finite number, got {noise!r}")
     A = field.numeric_precision(values)
-    Sig_V, Sig_VE, S_V, T_V = _block_covariances(A, V, B, E)
+    Sig_V, Sig_VE, S_V, T_V = _block_covariances(A, V, B)
     I_VE = 0.5 * (_logdet(T_V, "the conditional precision of V") - _logdet(S_V, "the marginal precision of V"))
     I = np.eye(len(V))
     mu, U = generalized_eigh(Sig_V + s2 * I, Sig_VE + s2 * I)
