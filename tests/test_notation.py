@@ -202,7 +202,8 @@ def test_cumulant_series_prints_named_sigmoids_with_the_same_values():
 
     series = cumulant_series(marginalize(rbm(2, 2), "h"), 3)
     tex = series.latex()
-    assert "e^{- b" not in tex and r"\sigma{\left(b_{1} \right)}" in tex
+    # the cumulants are named in the coefficients (kappa_n(b_j)) and defined once with the sigmoid
+    assert "e^{- b" not in tex and r"\kappa_{2}{\left(b_{1} \right)}" in tex and r"\sigma{\left(x \right)}" in tex
     sigma = sp.Function(r"\sigma")
     rng = np.random.default_rng(3)
     for n in (1, 2, 3):
@@ -211,3 +212,125 @@ def test_cumulant_series_prints_named_sigmoids_with_the_same_values():
             point = {s: float(rng.normal()) for s in c.free_symbols}
             logistic = named.replace(lambda e: isinstance(e, sigma), lambda e: 1 / (1 + sp.exp(-e.args[0])))
             assert abs(float(c.xreplace(point)) - float(logistic.xreplace(point))) < 1e-12
+
+
+# --------------------------------------------------------------------------------------
+# symbols of layers and parameters in every printed form (issue 12, item 1)
+# --------------------------------------------------------------------------------------
+
+SMALL_FOUR = (
+    r"H\left(v, h^{(1)}, h^{(2)}, h^{(3)}\right) = - b^{(v)}_{1} v_{1} - b^{(v)}_{2} v_{2} "
+    r"- b^{(h^{(1)})}_{1} h^{(1)}_{1} - b^{(h^{(1)})}_{2} h^{(1)}_{2} - b^{(h^{(2)})}_{1} h^{(2)}_{1} "
+    r"- b^{(h^{(3)})}_{1} h^{(3)}_{1} + \frac{\left(h^{(1)}_{1}\right)^{2}}{2} + \frac{\left(h^{(1)}_{2}\right)^{2}}{2} "
+    r"+ \frac{\left(h^{(3)}_{1}\right)^{2}}{2} - W^{(v,h^{(1)})}_{1,1} h^{(1)}_{1} v_{1} - W^{(v,h^{(1)})}_{1,2} h^{(1)}_{2} v_{1} "
+    r"- W^{(v,h^{(1)})}_{2,1} h^{(1)}_{1} v_{2} - W^{(v,h^{(1)})}_{2,2} h^{(1)}_{2} v_{2} "
+    r"- W^{(h^{(1)},h^{(2)})}_{1,1} h^{(1)}_{1} h^{(2)}_{1} - W^{(h^{(1)},h^{(2)})}_{2,1} h^{(1)}_{2} h^{(2)}_{1} "
+    r"- W^{(h^{(2)},h^{(3)})}_{1,1} h^{(2)}_{1} h^{(3)}_{1}"
+)
+
+SMALL_FOUR_OVERRIDDEN = (
+    r"H\left(v, \tilde h, h^{(2)}, h^{(3)}\right) = - \theta_{1} v_{1} - \theta_{2} v_{2} "
+    r"- b^{(\tilde h)}_{1} \tilde h_{1} - b^{(\tilde h)}_{2} \tilde h_{2} - b^{(h^{(2)})}_{1} h^{(2)}_{1} "
+    r"- b^{(h^{(3)})}_{1} h^{(3)}_{1} + \frac{\tilde h_{1}^{2}}{2} + \frac{\tilde h_{2}^{2}}{2} "
+    r"+ \frac{\left(h^{(3)}_{1}\right)^{2}}{2} - w_{1,1} \tilde h_{1} v_{1} - w_{1,2} \tilde h_{2} v_{1} "
+    r"- w_{2,1} \tilde h_{1} v_{2} - w_{2,2} \tilde h_{2} v_{2} - W^{(\tilde h,h^{(2)})}_{1,1} \tilde h_{1} h^{(2)}_{1} "
+    r"- W^{(\tilde h,h^{(2)})}_{2,1} \tilde h_{2} h^{(2)}_{1} - W^{(h^{(2)},h^{(3)})}_{1,1} h^{(2)}_{1} h^{(3)}_{1}"
+)
+
+SMALL_FOUR_OVERRIDDEN_COUPLINGS = (
+    r"H\left(v, h^{(2)}\right) = E_{0} - \sum_{i=1}^{2} \theta^{(v)}_{i} v_{i} - \sum_{1 \le i < j \le 2} J^{(v)}_{ij} v_{i} v_{j} "
+    r"- \sum_{i=1}^{1} \theta^{(h^{(2)})}_{i} h^{(2)}_{i} - \sum_{i=1}^{2} \sum_{j=1}^{1} J^{(v,h^{(2)})}_{ij} v_{i} h^{(2)}_{j}, \quad "
+    r"\theta^{(v)}_{i} = \theta_{i} + \sum_{k=1}^{2} w_{ik} b^{(\tilde h)}_{k}, \quad "
+    r"J^{(v)}_{ij} = \sum_{k=1}^{2} w_{ik} w_{jk}, \quad "
+    r"\theta^{(h^{(2)})}_{i} = b^{(h^{(2)})} + \sum_{k=1}^{2} W^{(\tilde h,h^{(2)})}_{k} b^{(\tilde h)}_{k} "
+    r"+ W^{(h^{(2)},h^{(3)})} b^{(h^{(3)})} + \frac{1}{2} W^{(h^{(2)},h^{(3)})} W^{(h^{(2)},h^{(3)})} "
+    r"+ \frac{1}{2} \sum_{k=1}^{2} W^{(\tilde h,h^{(2)})}_{k} W^{(\tilde h,h^{(2)})}_{k}, \quad "
+    r"J^{(v,h^{(2)})}_{ij} = \sum_{k=1}^{2} w_{ik} W^{(\tilde h,h^{(2)})}_{k}"
+)
+
+
+def _small_four(**kw):
+    from symrg.model.energy import energy_model
+
+    return energy_model([("v", 2, "spin"), ("h1", 2, "gaussian"), ("h2", 1), ("h3", 1, "gaussian")],
+                        [("v", "h1"), ("h1", "h2"), ("h2", "h3")], **kw)
+
+
+def test_model_latex_of_layers_v_h1_h2_h3():
+    assert _small_four().latex() == SMALL_FOUR
+    # the same model in the shape of the couplings test: no name runs into an index
+    tex = _four_layers().latex()
+    for bad in ("h_{1", "h_{2", "h_{3", "W_vh1", "W_h1h2", "b_{h", "b_{v"):
+        assert bad not in tex
+    assert tex.startswith(r"H\left(v, h^{(1)}, h^{(2)}, h^{(3)}\right) = - b^{(v)}_{1} v_{1}")
+    assert r"- W^{(v,h^{(1)})}_{3,2} h^{(1)}_{2} v_{3}" in tex
+
+
+def test_user_symbols_in_model_latex_and_couplings():
+    model = _small_four(latex_names={"h1": r"\tilde h", "W_vh1": "w", "b_v": r"\theta"})
+    assert model.latex() == SMALL_FOUR_OVERRIDDEN
+    eff = marginalize(model, "h1", "h3")
+    assert couplings_latex(eff) == SMALL_FOUR_OVERRIDDEN_COUPLINGS
+    tex = eff.latex()  # the summed-out layer keeps its symbol in the parameters that remain
+    assert r"b^{(\tilde h)}_{1}" in tex and r"w_{1,1} w_{2,1} v_{1} v_{2}" in tex and "h^{(1)}" not in tex
+    # the documents print the model's symbols too (LaTeX and Markdown)
+    from symrg.output.document import Derivation
+
+    doc = Derivation("symbols")
+    doc.equation("H", eff)
+    for fmt in ("latex", "markdown"):
+        out = doc.render(fmt)
+        assert r"w_{1,1} w_{2,1} v_{1} v_{2}" in out and "W_vh1" not in out and "h_{1 1}" not in out
+
+
+def test_text_forms_name_units_and_entries_without_latex():
+    from symrg.engine.effective import cumulant_series
+    from symrg.model.energy import rbm
+
+    model = _small_four(latex_names={"h1": r"\tilde h", "W_vh1": "w"})
+    eff = marginalize(model, "h1", "h3")
+    cf = canonical_form(eff)
+    series = cumulant_series(marginalize(rbm(2, 2), "h"), 3)
+    texts = [model.text(), str(model), eff.text(), str(eff), cf.text(), str(cf), series.text(),
+             canonical_form(marginalize(seed_dbm(3, 2, 2), "s", "h"), expand=True).text()]
+    for t in texts:
+        assert "\\" not in t and "$" not in t
+        assert "[0" not in t and "Determinant" not in t  # 1-based entries, det(...) as in every printed form
+    # names, read from the right, as the parsers and coupling() take them
+    assert "W_vh1_{11}*b_h1_1*v_1" in eff.text() and "h2_1" in eff.text()
+    assert cf.coupling("h2_1") != 0
+    # spin units reduce on their support in text as in LaTeX: no v_1**2
+    assert "v_1**2" not in eff.text() and "h2_1**2" not in eff.text()
+
+
+def test_cumulant_series_names_cumulants_in_every_printed_form():
+    from symrg.engine.effective import cumulant_series, kappa
+    from symrg.model.energy import rbm
+
+    for hidden in ("bernoulli", "spin"):
+        series = cumulant_series(marginalize(rbm(2, 2, hidden=hidden), "h"), 3)
+        tex, txt = series.latex(), series.text()
+        assert "e^{- b" not in tex and "exp(-b" not in txt and "1/(1 + exp" not in txt.split("where")[0]
+        assert r"c^{(2)}_{v_{1} v_{2}} &= - W_{11} W_{21} \kappa_{2}{\left(b_{1} \right)}" in tex
+        assert "c^(2)[v_1 v_2] = -W_{11}*W_{21}*κ_2(b_1) - W_{12}*W_{22}*κ_2(b_2)" in txt
+        if hidden == "bernoulli":
+            assert "κ_2(x) = -(σ(x) - 1)*σ(x)" in txt and "σ(x) = 1/(1 + exp(-x))" in txt
+        # the named forms are the same numbers: kappa_n replaced by its definition, at random points
+        x = sp.Symbol("x", real=True)
+        defs = dict(series.kappas)
+        sigma = sp.Function(r"\sigma")
+        rng = np.random.default_rng(11)
+        for n in (1, 2, 3):
+            for key, c in series.orders[n].items():
+                named = series.printed(n, key)
+                spelled = named.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__.startswith("kappa_"),
+                                        lambda e: defs[kappa(int(e.func.__name__[6:]))(x)].xreplace({x: e.args[0]}))
+                spelled = spelled.replace(lambda e: isinstance(e, sigma), lambda e: 1 / (1 + sp.exp(-e.args[0])))
+                point = {s: float(rng.normal()) for s in c.free_symbols}
+                assert abs(float(c.xreplace(point)) - float(spelled.xreplace(point))) < 1e-12
+        # and the definitions are the derivatives of the log-partition function
+        for n in (1, 2, 3):
+            A = sp.log(1 + sp.exp(x)) if hidden == "bernoulli" else sp.log(2 * sp.cosh(x))
+            value = defs[kappa(n)(x)].replace(lambda e: isinstance(e, sigma), lambda e: 1 / (1 + sp.exp(-e.args[0])))
+            for pt in (-1.3, 0.2, 2.1):
+                assert abs(float(sp.diff(A, x, n).subs(x, pt)) - float(value.subs(x, pt))) < 1e-12

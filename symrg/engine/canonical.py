@@ -64,8 +64,9 @@ class CanonicalForm(Displayed):
 
     def text(self) -> str:
         """One line per coefficient, by order: ``order  product  coefficient``."""
-        lines = [f"canonical form in {len(self.variables)} units, constant {sp.sstr(self.constant)}:"]
-        lines += [f"  {k}  {sp.sstr(prod)}  {sp.sstr(c)}" for k, prod, c in self.table()]
+        text = services.get("text")  # 1-based entries and det(...), as every printed form
+        lines = [f"canonical form in {len(self.variables)} units, constant {text(self.constant)}:"]
+        lines += [f"  {k}  {text(prod)}  {text(c)}" for k, prod, c in self.table()]
         return "\n".join(lines)
 
     def by_order(self, k: int) -> dict[tuple, sp.Expr]:

@@ -26,12 +26,18 @@ Examples
 >>> v1, v2 = series.units
 >>> series.coupling(2, v1, v2)   # the pair coupling at second order: -kappa_2 W_11 W_21
 -W_{11}*W_{21}*(1/(1 + exp(-b_1)) - 1/(1 + exp(-b_1))**2)
+
+Printed, the coefficients name the cumulants and the sigmoid (``κ_2(b_1)``,
+``σ(x) = 1/(1 + e^{-x})``) instead of spelling them out in every term:
+
+>>> print(series.text().splitlines()[4])
+  c^(2)[v_1 v_2] = -W_{11}*W_{21}*κ_2(b_1)
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -64,6 +70,11 @@ class CumulantSeries:
     ``prod_{i in S} x_i`` in the *energy*.  ``radius_conditions`` are sufficient
     conditions for convergence; ``fluctuations`` the pairs ``(t_j, R_j)`` of each
     expanded argument and its radius of convergence.
+
+    ``named[n]`` holds the same coefficients as ``orders[n]`` with the cumulants named,
+    ``kappa_n(theta_j)`` (:func:`kappa`), and ``kappas`` their definitions
+    ``(kappa_n(x), value)`` in a variable ``x`` (sigmoids named, :func:`named_sigmoids`);
+    the printed forms use them.  Empty when the summed layers are of several kinds.
     """
 
     units: tuple[sp.Symbol, ...]
@@ -75,20 +86,43 @@ class CumulantSeries:
     index_formula: str
     fluctuations: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
     supports: tuple[tuple, ...] = ()
+    named: Mapping[int, Mapping[tuple, sp.Expr]] = field(default_factory=dict)
+    kappas: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", freeze(self.base))
         object.__setattr__(self, "orders", freeze(self.orders))
+        object.__setattr__(self, "named", freeze(self.named))
+
+    def _definitions(self) -> list[tuple[sp.Expr, sp.Expr]]:
+        """The named cumulants' definitions, then the sigmoid's when they use it."""
+        out = list(self.kappas)
+        sigma = sp.Function(r"\sigma")
+        if any(v.has(sigma) for _, v in out):
+            x = out[0][0].args[0]
+            out.append((sigma(x), 1 / (1 + sp.exp(-x))))
+        return out
+
+    def printed(self, n: int, key: tuple) -> sp.Expr:
+        """The coefficient of order ``n`` of ``key`` as printed: cumulants named when they
+        can be (``named``), else the sigmoids named (:func:`named_sigmoids`)."""
+        if n in self.named and key in self.named[n]:
+            return self.named[n][key]
+        return named_sigmoids(self.orders[n][key])
 
     def text(self) -> str:
         """Summary: the index formula, then every nonzero coefficient by order and subset."""
-        lines = [f"cumulant series to order {self.order} in {len(self.units)} units: {self.index_formula}"]
+        text = services.get("text")
+        lines = [f"cumulant series to order {self.order} in {len(self.units)} units: {_INDEX_TEXT}"]
         for n in range(1, self.order + 1):
             for key, c in self.orders[n].items():
                 if c != 0:
-                    lines.append(f"  c^({n})[{' '.join(map(str, key)) or '1'}] = {sp.sstr(c)}")
+                    lines.append(f"  c^({n})[{' '.join(map(str, key)) or '1'}] = {text(_in_text(self.printed(n, key)))}")
+        if self.kappas:
+            defs = [f"{text(_in_text(k))} = {text(_in_text(v))}" for k, v in self._definitions()]
+            lines.append("  where " + "; ".join(defs))
         if self.radius_conditions:
-            lines.append("  converges when " + "; ".join(sp.sstr(c) for c in self.radius_conditions))
+            lines.append("  converges when " + "; ".join(text(c) for c in self.radius_conditions))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -123,16 +157,37 @@ class CumulantSeries:
     def latex(self) -> str:
         """The couplings entry by entry: one line per (order, subset)."""
         lines = []
+        latex = services.get("latex")
         for n in range(1, self.order + 1):
             for key, c in self.orders[n].items():
                 if c != 0:
-                    latex = services.get("latex")
                     prod = " ".join(latex(u) for u in key) or "1"
-                    lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(named_sigmoids(c))}")
+                    lines.append(rf"c^{{({n})}}_{{{prod}}} &= {latex(self.printed(n, key))}")
+        if self.kappas:
+            defs = [f"{latex(k)} = {latex(v)}" for k, v in self._definitions()]
+            lines.append(r"&\text{where } " + r", \; ".join(defs))
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return "$" + self.index_formula + "$"
+
+
+#: the index formula of :attr:`CumulantSeries.index_formula`, in Unicode text
+_INDEX_TEXT = ("H(x) ≈ H₀(x) - Σ_j A(θ_j) - Σ_n Σ_{i₁…iₙ} J⁽ⁿ⁾_{i₁…iₙ} x_{i₁}⋯x_{iₙ},  "
+               "J⁽ⁿ⁾_{i₁…iₙ} = (1/n!) Σ_j κₙ(θ_j) W_{i₁j}⋯W_{iₙj}")
+
+
+def kappa(n: int) -> sp.FunctionClass:
+    """The named cumulant ``kappa_n`` (an undefined function; LaTeX ``\\kappa_{n}``)."""
+    return sp.Function(f"kappa_{n}")
+
+
+def _in_text(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with the named sigmoid and cumulants renamed for Unicode text (``σ``, ``κ_2``)."""
+    sigma = sp.Function(r"\sigma")
+    expr = expr.replace(lambda e: isinstance(e, sigma), lambda e: sp.Function("σ")(*e.args))
+    return expr.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__.startswith("kappa_"),
+                        lambda e: sp.Function("κ" + e.func.__name__[len("kappa"):])(*e.args))
 
 
 def named_sigmoids(c: sp.Expr) -> sp.Expr:
@@ -262,6 +317,8 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
     poly_part = flat.with_(terms=tuple(t for t in flat.terms if isinstance(t, MultispinTerm)))
     base, const = collect_monomials(poly_part.energy, poly_part, units)
     orders: dict[int, dict[tuple, sp.Expr]] = {n: {} for n in range(1, order + 1)}
+    named: dict[int, dict[tuple, sp.Expr]] = {n: {} for n in range(1, order + 1)}
+    kinds = {t.kind for t in flat.terms if isinstance(t, LogPartitionTerm)}
     conds, flucts = [], []
     for t in flat.terms:
         if not isinstance(t, LogPartitionTerm):  # pragma: no cover - folded or refused above
@@ -277,6 +334,7 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
                     if key:
                         # the weight polynomial expanded (its multiplicities visible), times kappa_n / n!
                         orders[n][key] = orders[n].get(key, 0) - kap[n - 1] * c / sp.factorial(n)
+                        named[n][key] = named[n].get(key, 0) - kappa(n)(theta[j]) * sp.factor_terms(c) / sp.factorial(n)
                     else:
                         const -= kap[n - 1] * c / sp.factorial(n)
             r = _radius(t.kind, theta[j])
@@ -287,7 +345,13 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
                 flucts.append((tj, r))
     idx = _index_formula(flat, order)
     supports = tuple(_values_of(flat, u) for u in units)
-    return CumulantSeries(tuple(units), order, base, orders, const, tuple(conds), idx, tuple(flucts), supports)
+    kappas: tuple = ()
+    if len(kinds) == 1:  # one kind: kappa_n means one function
+        x = sp.Symbol("x", real=True)
+        kappas = tuple((kappa(n)(x), sp.factor(named_sigmoids(k))) for n, k in enumerate(cumulants(kinds.pop(), order, field=x), 1))
+    else:
+        named = {}
+    return CumulantSeries(tuple(units), order, base, orders, const, tuple(conds), idx, tuple(flucts), supports, named, kappas)
 
 
 def _values_of(model, unit):

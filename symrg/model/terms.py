@@ -18,6 +18,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from symrg.errors import ModelError
 from symrg.model import budgets, services
 from symrg.model.exprs import scaled_identity_factor
+from symrg.model.naming import check_latex
 from symrg.model.units import Bernoulli, UnitKind, unit_kind
 
 __all__ = [
@@ -56,10 +57,14 @@ class Layer:
     name: str
     size: int | sp.Symbol
     kind: UnitKind = field(default_factory=Bernoulli)
+    #: the layer's LaTeX symbol (None: derived from the name, ``h1`` -> ``h^{(1)}``)
+    latex: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ModelError(f"layer name must be an identifier, got {self.name!r}")
+        if self.latex is not None:
+            check_latex(self.latex, f"layer {self.name!r}")
         object.__setattr__(self, "kind", unit_kind(self.kind))
         size = self.size
         if isinstance(size, bool) or not isinstance(size, (int, sp.Symbol, sp.Integer)):
@@ -97,12 +102,18 @@ class Param:
     ``symbol`` appears in the structured blocks; ``value`` (explicit mode) holds its
     entries.  ``auto`` marks entries created by symrg (``W_{12}``): numerically such a
     parameter is passed as one array under its name.  Otherwise the numeric callable
-    takes the free scalar symbols of ``value``.
+    takes the free scalar symbols of ``value``.  ``latex`` is its LaTeX symbol (None:
+    derived from the name, ``W_vh1`` -> ``W^{(v,h^{(1)})}``).
     """
 
     symbol: sp.MatrixSymbol
     value: sp.ImmutableMatrix | None = None
     auto: bool = True
+    latex: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.latex is not None:
+            check_latex(self.latex, f"parameter {self.symbol.name!r}")
 
     @property
     def name(self) -> str:

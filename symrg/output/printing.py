@@ -4,7 +4,10 @@ The energy of a model is assembled piece by piece in structural order (fields,
 self-energies, couplings, non-polynomial terms, constant), so the printed formula reads
 like a hand-written one: ``-a^T v - 1/2 (b + U c + W^T v)^T C (b + U c + W^T v) ...``.
 A printer subclass (never a global setting) prints ``I`` for the identity and
-``\\det`` for determinants.
+``\\det`` for determinants, and every layer and parameter as its LaTeX symbol
+(:func:`model_symbols`: the user's, or derived from the name, ``h1`` -> ``h^{(1)}``,
+``W_vh1`` -> ``W^{(v,h^{(1)})}``; docs/conventions.md, "Symbols in LaTeX").  Text forms
+write the names themselves (``h1_2``, ``W_vh1_{12}``), which the parsers read back.
 
 Examples
 --------
@@ -26,9 +29,10 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from symrg.model.expressions import energy_pieces
-from symrg.model.naming import entry_subscript, latex_name
+from symrg.model.naming import _top_level, entry_latex, entry_subscript, latex_name, symbol_latex
 
-__all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text", "index_latex", "couplings_latex", "printed_terms"]
+__all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text", "index_latex", "couplings_latex", "printed_terms",
+           "model_symbols"]
 
 
 def _signed_join(parts: list[str]) -> str:
@@ -55,11 +59,50 @@ def _entry_index(expr) -> str:
     return entry_subscript((expr.i, expr.j), expr.parent.shape)
 
 
+def _braced_for_superscript(s: str) -> str:
+    """``s`` ready for a superscript: braced when it already carries one (``{W^{(v,h)}}^{T}``)."""
+    depth = 0
+    for k, ch in enumerate(s):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and ch == "^" and (k == 0 or s[k - 1] != "\\"):
+            return "{" + s + "}"
+    return s
+
+
 class _Latex(LatexPrinter):
+    """symrg's LaTeX: the setting ``names`` maps layer and parameter names to their
+    symbols (:func:`model_symbols`); units and entries print with them
+    (:func:`symrg.model.naming.symbol_latex`)."""
+
+    _default_settings = {**LatexPrinter._default_settings, "names": None}
+
+    def _print_Symbol(self, expr, style="plain"):
+        tex = symbol_latex(expr.name, self._settings["names"])
+        return tex if tex is not None else super()._print_Symbol(expr, style)
+
+    def _print_MatrixSymbol(self, expr):
+        names = self._settings["names"] or {}
+        if expr.name in names:
+            return names[expr.name]
+        if not expr.name.isalpha():  # h1, W_vh1, C_2: their default symbols
+            return latex_name(expr.name)
+        return super()._print_MatrixSymbol(expr)
+
     def _print_MatrixElement(self, expr):
-        if isinstance(expr.parent, sp.MatrixSymbol):
-            return f"{self._print(expr.parent)}_{{{_entry_index(expr)}}}"
-        return super()._print_MatrixElement(expr)
+        if not isinstance(expr.parent, sp.MatrixSymbol):
+            return super()._print_MatrixElement(expr)
+        name, (rows, cols) = expr.parent.name, expr.parent.shape
+        # 1-based like the entry names: a column's entries read a_3, a matrix's W_{12} (W_{1,12} when wide)
+        indices = (expr.i + 1,) if cols == 1 else (expr.i + 1, expr.j + 1)
+        comma = len(indices) > 1 and ("," in entry_subscript((expr.i, expr.j), (rows, cols))
+                                      or not all(isinstance(i, sp.Integer) for i in indices))
+        return entry_latex(self._print(expr.parent), [self._print(i) for i in indices], comma or any(ch.isdigit() for ch in name))
+
+    def _print_Transpose(self, expr):
+        if isinstance(expr.arg, sp.MatrixSymbol):
+            return _braced_for_superscript(self._print(expr.arg)) + "^{T}"
+        return super()._print_Transpose(expr)
 
     def _print_MatAdd(self, expr):
         return _ordered_sum(self, expr, lambda s: r"\left(" + s + r"\right)")
@@ -82,7 +125,7 @@ class _Latex(LatexPrinter):
         s = self._print(arg)
         if not isinstance(arg, sp.MatrixSymbol):
             s = r"\left(" + s + r"\right)"
-        return s + "^{-1}"
+        return (_braced_for_superscript(s) if isinstance(arg, sp.MatrixSymbol) else s) + "^{-1}"
 
 
 class _Str(StrPrinter):
@@ -99,7 +142,12 @@ class _Str(StrPrinter):
 
 
 def latex(expr, **settings) -> str:
-    """LaTeX of a sympy object with symrg's conventions (``I``, ``\\det``)."""
+    r"""LaTeX of a sympy object with symrg's conventions (``I``, ``\det``, symbols of
+    layers and parameters; ``names=model_symbols(model)`` gives a model's own).
+
+    >>> latex(sp.Symbol("b_h1_2") * sp.Symbol("h1_2")), latex(sp.MatrixSymbol("W_vh1", 3, 2).T)
+    ('b^{(h^{(1)})}_{2} h^{(1)}_{2}', '{W^{(v,h^{(1)})}}^{T}')
+    """
     if hasattr(expr, "latex") and not isinstance(expr, sp.Basic):
         return expr.latex()
     return _Latex(settings).doprint(expr)
@@ -162,29 +210,77 @@ def _reduce_powers(model, piece: sp.Expr) -> sp.Expr:
     return piece
 
 
+def model_symbols(model, latex_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    r"""The LaTeX symbol of every layer, parameter and named intermediate of ``model``
+    (those of the layers summed out included), by name.
+
+    A symbol is the one the layer or parameter carries (``energy_model(...,
+    latex_names=...)``), else :func:`symrg.model.naming.latex_name` of its name;
+    ``latex_names`` overrides any of them here (vetted like the model's own).
+
+    >>> from symrg.model.energy import dbm
+    >>> m = dbm([2, 2, 2], names=["v", "h1", "h2"], weights=["W_vh1", "W"], latex_names={"h2": r"\tilde h"})
+    >>> sorted(model_symbols(m).items())  # doctest: +NORMALIZE_WHITESPACE
+    [('W', 'W'), ('W_vh1', 'W^{(v,h^{(1)})}'), ('b_h1', 'b^{(h^{(1)})}'), ('b_h2', 'b^{(\\tilde h)}'),
+     ('b_v', 'b^{(v)}'), ('h1', 'h^{(1)}'), ('h2', '\\tilde h'), ('v', 'v')]
+    """
+    from symrg.model.naming import check_latex
+
+    layers: dict = {}
+    params: dict = {}
+    inter: list[str] = []
+    m = model
+    while m is not None:  # the originals hold the layers summed out (and their symbols)
+        for lay in m.layers:
+            layers.setdefault(lay.name, lay)
+        for k, p in m.params.items():
+            params.setdefault(k, p)
+        inter += [i.symbol.name for i in m.intermediates]
+        m = m.original
+    user = {k: check_latex(v, f"{k!r}") for k, v in (latex_names or {}).items()}
+    every = list(layers)
+    out = {n: user.get(n) or lay.latex or latex_name(n, every) for n, lay in layers.items()}
+    for k, p in params.items():
+        out[k] = user.get(k) or p.latex or latex_name(k, every, out)
+    for n in inter:
+        out.setdefault(n, user.get(n) or latex_name(n, every, out))
+    out.update({k: v for k, v in user.items() if k not in out})
+    return out
+
+
 def model_latex(model, lhs: str | None = None) -> str:
     """``lhs = energy`` in LaTeX, then the named intermediates and the conditions."""
+    names = model_symbols(model)
     if lhs is None:
-        lhs = "H\\left(" + ", ".join(latex(sp.Symbol(n)) for n in model.layer_names) + "\\right)"
+        lhs = "H\\left(" + ", ".join(names[n] for n in model.layer_names) + "\\right)"
     pieces = [_reduce_powers(model, p) for p in
               energy_pieces(model, scalar=model.explicit and printed_terms(model) <= SCALAR_PRINT_LIMIT)]
-    body = f"{lhs} = {_join(pieces)}"
-    extra = [f"{latex(i.symbol)} = {latex(i.definition)}" for i in model.intermediates]
+    show = _names_latex(names)
+    body = f"{lhs} = {_join(pieces, show)}"
+    extra = [f"{show(i.symbol)} = {show(i.definition)}" for i in model.intermediates]
     if extra:
         body += r", \quad \text{where } " + r", \; ".join(extra)
     if model.conditions:
-        body += r", \quad \text{valid when } " + r", \; ".join(c.latex() for c in model.conditions)
+        body += r", \quad \text{valid when } " + r", \; ".join(show(c.matrix) + r" \succ 0" for c in model.conditions)
     return body
 
 
+def _names_latex(names: Mapping[str, str]):
+    """:func:`latex` with the symbols ``names``."""
+    def show(expr, **settings) -> str:
+        return latex(expr, names=names, **settings)
+    return show
+
+
 def energy_latex(model) -> str:
-    """LaTeX of the energy alone, its pieces in structural order."""
-    return _join(energy_pieces(model))
+    """LaTeX of the energy alone, its pieces in structural order (powers of discrete units reduced)."""
+    return _join([_reduce_powers(model, p) for p in energy_pieces(model)], _names_latex(model_symbols(model)))
 
 
 def energy_text(model) -> str:
-    """Plain text of the energy alone, its pieces in structural order."""
-    return _join(energy_pieces(model), text)
+    """Plain text of the energy alone, its pieces in structural order (powers of discrete
+    units reduced, ``v_1**2 = v_1``), units and entries by their names."""
+    return _join([_reduce_powers(model, p) for p in energy_pieces(model)], text)
 
 
 # --------------------------------------------------------------------------------------
@@ -228,6 +324,8 @@ def index_latex(expr, row: str | None = "i", col: str | None = None, _fresh: lis
     if isinstance(expr, sp.MatrixSymbol):
         sub = "".join(i for i in (row, col) if i is not None)
         base = names[expr.name] if names and expr.name in names else latex(expr)
+        if sub and _top_level(base, "_"):  # a symbol with a subscript of its own: {h_{a}}_{i}
+            base = "{" + base + "}"
         return base + (f"_{{{sub}}}" if sub else "")
     if isinstance(expr, sp.Transpose):
         return index_latex(expr.arg, col, row, fresh, names)
@@ -261,7 +359,7 @@ def index_latex(expr, row: str | None = "i", col: str | None = None, _fresh: lis
         if coeff == -1:
             return "- " + body
         return latex(coeff) + " " + body
-    return latex(expr)
+    return latex(expr, names=names)
 
 
 def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
@@ -274,9 +372,10 @@ def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
     squares of two-valued units are reduced on their support (``v^2 = v`` moves
     ``-Q_ii / 2`` into the field, ``s^2 = 1`` into ``E_0``, which is not shown).
 
-    Layers and parameters print as :func:`symrg.model.naming.latex_name` derives from
-    their names (``h1`` -> ``h^{(1)}``, ``W_vh1`` -> ``W^{(v,h^{(1)})}``);
-    ``latex_names`` overrides any of them (``{"h2": r"\mathbf{h}", "W_h1h2": "K"}``).
+    Layers and parameters print as their symbols (:func:`model_symbols`: the model's
+    own, else derived from their names, ``h1`` -> ``h^{(1)}``, ``W_vh1`` ->
+    ``W^{(v,h^{(1)})}``); ``latex_names`` overrides any of them here
+    (``{"h2": r"\mathbf{h}", "W_h1h2": "K"}``).
 
     Examples
     --------
@@ -297,11 +396,8 @@ def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
 
         raise ModelError("couplings_latex needs a polynomial energy (Gaussian layers only integrated out)")
     every = list(model.layer_names) + [lay.name for lay in flat.layers]
-    user = dict(latex_names or {})
-    layer_symbols = {n: user.get(n) or latex_name(n, every) for n in every}
-    names = {n: latex_name(n, every, layer_symbols) for n in [*flat.params, *(i.symbol.name for i in flat.intermediates)]}
-    names.update(layer_symbols)
-    names.update(user)
+    names = model_symbols(flat, latex_names)
+    names.update(model_symbols(model, latex_names))
     several = len(flat.layers) > 1
     h = r"\theta" if any(n.startswith("h") for n in every) else "h"  # fields never read as a layer h
     energy: list[str] = ["E_{0}"]
@@ -319,7 +415,7 @@ def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
         if field:
             energy.append(rf"\sum_{{i=1}}^{{{n}}} {h}{tag}_{{i}} {x}_{{i}}")
             defs.append(rf"{h}{tag}_{{i}} = " + _signed_join(field))
-        if q is not None:
+        if q is not None and lay.size != 1:  # one unit has no pairs
             energy.append(rf"\sum_{{1 \le i < j \le {n}}} J{tag}_{{ij}} {x}_{{i}} {x}_{{j}}")
             defs.append(rf"J{tag}_{{ij}} = " + index_latex(-q, "i", "j", names=names))
     for (a, b), w in flat.couplings.items():
@@ -328,5 +424,5 @@ def couplings_latex(model, latex_names: Mapping[str, str] | None = None) -> str:
         energy.append(rf"\sum_{{i=1}}^{{{na}}} \sum_{{j=1}}^{{{nb}}} J^{{({xa},{xb})}}_{{ij}} {xa}_{{i}} {xb}_{{j}}")
         defs.append(rf"J^{{({xa},{xb})}}_{{ij}} = " + index_latex(w, "i", "j", names=names))
     lhs = "H\\left(" + ", ".join(names[n] for n in flat.layer_names) + "\\right)"
-    defs += [f"{names[i.symbol.name]} = {latex(i.definition)}" for i in flat.intermediates]
+    defs += [f"{names[i.symbol.name]} = {latex(i.definition, names=names)}" for i in flat.intermediates]
     return f"{lhs} = " + " - ".join(energy) + "".join(r", \quad " + d for d in defs)

@@ -25,12 +25,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
 import mpmath
 import sympy as sp
 from sympy.core.assumptions import _assume_defined
+from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.diagonal import DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
@@ -183,6 +185,10 @@ class _Writer:
             return {"t": "Str", "v": e.name}
         if isinstance(e, sp.ImmutableDenseMatrix):
             return {"t": "Matrix", "rows": e.rows, "cols": e.cols, "a": ids}
+        if isinstance(e, AppliedUndef):  # a named function of the printed forms: kappa_2(b_1), sigma(x)
+            if not _FUNCTION_NAME.match(e.func.__name__):
+                raise SerializeError(f"cannot save the function {e.func.__name__[:40]!r}: only plain names and \\sigma are saved")
+            return {"t": "NamedFunction", "name": e.func.__name__, "a": ids}
         name = type(e).__name__
         if _whitelist().get(name) is not type(e):
             raise SerializeError(f"cannot save objects of class {name}; it is not in symrg's whitelist")
@@ -190,6 +196,10 @@ class _Writer:
             return {"t": name}
         return {"t": name, "a": ids}
 
+
+#: names of undefined functions a file may hold (named cumulants kappa_n, the sigmoid \\sigma):
+#: never a LaTeX command, which a printer would copy into a document
+_FUNCTION_NAME = re.compile(r"(?:[A-Za-z][A-Za-z0-9_]{0,40}|\\sigma)\Z")
 
 #: integers up to this many bits are written in decimal (Python refuses str() beyond 4300 digits)
 _DECIMAL_BITS = 13_000
@@ -301,6 +311,13 @@ class _Reader:
         if not isinstance(args, list) or any(type(i) is not int or not 0 <= i < k for i in args):
             raise _bad(f"node {k}: arguments must be indices of earlier nodes")
         objs = [self.objs[i] for i in args]
+        if t == "NamedFunction":
+            name = node.get("name")
+            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+                raise _bad(f"node {k}: a NamedFunction needs a plain name (letters, digits, _) or \\sigma")
+            if not objs or not all(isinstance(x, sp.Expr) and not isinstance(x, sp.MatrixExpr) for x in objs):
+                raise _bad(f"node {k}: a NamedFunction takes scalar arguments")
+            return sp.Function(name)(*objs)
         if t == "Matrix":
             rows, cols = node.get("rows"), node.get("cols")
             if not (type(rows) is int and type(cols) is int and rows >= 0 and cols >= 0 and rows * cols == len(objs)):
@@ -408,13 +425,14 @@ def _read_term(r: _Reader, d: dict) -> Any:
 
 def _model(w: _Writer, m: EnergyModel) -> dict:
     return {
-        "layers": [{"name": l.name, "size": w.add(l.size), "kind": _kind(w, l.kind)} for l in m.layers],
+        "layers": [{"name": l.name, "size": w.add(l.size), "kind": _kind(w, l.kind), **_latex_field(l.latex)} for l in m.layers],
         "biases": [[k, w.add(v)] for k, v in m.biases.items()],
         "quadratic": [[k, w.add(v)] for k, v in m.quadratic.items()],
         "couplings": [[a, b, w.add(v)] for (a, b), v in m.couplings.items()],
         "terms": [_term(w, t) for t in m.terms],
         "constant": w.add(m.constant),
-        "params": [[k, {"symbol": w.add(p.symbol), "value": _opt(w, p.value), "auto": bool(p.auto)}] for k, p in m.params.items()],
+        "params": [[k, {"symbol": w.add(p.symbol), "value": _opt(w, p.value), "auto": bool(p.auto), **_latex_field(p.latex)}]
+                   for k, p in m.params.items()],
         "intermediates": [[w.add(i.symbol), w.add(i.inverse_of)] for i in m.intermediates],
         "conditions": [[w.add(c.matrix), c.reason] for c in m.conditions],
         "history": [[s.layer, s.rule, s.detail, s.cumulant_reading] for s in m.history],
@@ -427,13 +445,13 @@ def _read_model(r: _Reader, d: dict) -> EnergyModel:
         if not isinstance(d, dict):
             raise _bad("a model must be an object")
         m = EnergyModel(
-            layers=tuple(Layer(l["name"], _size_out(r.get(l["size"])), _read_kind(r, l["kind"])) for l in d["layers"]),
+            layers=tuple(Layer(l["name"], _size_out(r.get(l["size"])), _read_kind(r, l["kind"]), _read_latex(l)) for l in d["layers"]),
             biases={k: r.get(v) for k, v in d["biases"]},
             quadratic={k: r.get(v) for k, v in d["quadratic"]},
             couplings={(a, b): r.get(v) for a, b, v in d["couplings"]},
             terms=tuple(_read_term(r, t) for t in d["terms"]),
             constant=r.get(d["constant"]),
-            params={k: Param(r.get(p["symbol"]), r.get(p["value"]), bool(p["auto"])) for k, p in d["params"]},
+            params={k: Param(r.get(p["symbol"]), r.get(p["value"]), bool(p["auto"]), _read_latex(p)) for k, p in d["params"]},
             intermediates=tuple(Intermediate(r.get(s), r.get(i)) for s, i in d["intermediates"]),
             conditions=tuple(Condition(r.get(c), _text(reason)) for c, reason in d["conditions"]),
             history=tuple(Step(*map(_text, s)) for s in d["history"]),
@@ -445,6 +463,18 @@ def _read_model(r: _Reader, d: dict) -> EnergyModel:
         raise
     except Exception as e:  # noqa: BLE001 - KeyError, TypeError, ModelError ...: the file is inconsistent
         raise _bad(f"malformed model ({type(e).__name__}: {str(e)[:300]})") from None
+
+
+def _latex_field(tex: str | None) -> dict:
+    """The ``latex`` field of a layer or parameter: written only when set (files without it still load)."""
+    return {} if tex is None else {"latex": tex}
+
+
+def _read_latex(d: dict) -> str | None:
+    """A layer's or parameter's LaTeX symbol (absent in files written before it existed);
+    :class:`Layer` and :class:`Param` vet it (``check_latex``)."""
+    tex = d.get("latex")
+    return None if tex is None else _text(tex)
 
 
 def _text(s: Any) -> str:
