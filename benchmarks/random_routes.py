@@ -119,7 +119,7 @@ def check_model(rng: np.random.Generator, summary: Summary, n_states: int = 4, e
     try:
         eff = marginalize(model, *order)
     except ModelError as e:
-        if not ("Gaussian layer" in str(e) and "non-polynomial" in str(e)):
+        if "max_configurations" not in str(e):  # the size guard of an enumeration or a Gaussian mixture
             summary.failures.append((order, f"unexpected refusal: {e}"))
         summary.refused += 1
         return

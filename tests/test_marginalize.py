@@ -192,3 +192,167 @@ def test_user_matrices_and_numbers():
     for s in itertools.product([-1.0, 1.0], repeat=2):
         expected = -np.log(2 * np.cosh(0.5 + 0.3 * s[0] + 0.6 * s[1]))
         assert f(v=np.array(s), x=0.3) == pytest.approx(expected, rel=1e-14)
+
+
+# -- transfer matrices: self couplings along a chain or a ring ----------------------------
+
+
+def _ring_model(n, couplings, kind="spin", ring=True, other=2):
+    """A layer ``s`` of ``n`` units with self couplings on a ring (or open chain), coupled to a layer ``h``."""
+    J = np.zeros((n, n))
+    for i in range(n if ring else n - 1):
+        J[i, (i + 1) % n] = J[(i + 1) % n, i] = couplings[i]
+    m = energy_model([("s", n, kind), ("h", other, "spin")], [("s", "h")])
+    return m.with_(quadratic={"s": sp.ImmutableMatrix(-J)}), J
+
+
+def _brute_h(J, vals, values, n, other=2):
+    """-log sum_s exp(-E(s, h)) for every h, every s enumerated (numpy only)."""
+    S = np.array(list(itertools.product(values, repeat=n)), dtype=float)
+    Hs = np.array(list(itertools.product([-1.0, 1.0], repeat=other)))
+    out = []
+    for h in Hs:
+        e = -(S @ vals["b_s"]) - h @ vals["b_h"] - 0.5 * np.einsum("ci,ij,cj->c", S, J, S) - S @ vals["W_sh"] @ h
+        m = np.max(-e)
+        out.append(-(m + np.log(np.exp(-e - m).sum())))
+    return Hs, np.array(out)
+
+
+@pytest.mark.parametrize("kind, values, ring", [("spin", (-1.0, 1.0), True), ("bernoulli", (0.0, 1.0), False),
+                                                ((-1, 0, 1), (-1.0, 0.0, 1.0), True)])
+def test_transfer_matrix_against_enumeration_and_brute_force(kind, values, ring):
+    n = 10 if len(values) == 2 else 7
+    rng = np.random.default_rng(n)
+    m, J = _ring_model(n, rng.normal(0, 0.8, n), kind, ring)
+    vals = {"b_s": rng.normal(0, 0.5, n), "b_h": rng.normal(0, 0.5, 2), "W_sh": rng.normal(0, 0.5, (n, 2))}
+    tm = marginalize(m, "s")
+    assert tm.history[-1].rule == "transfer matrix"
+    (term,) = tm.terms
+    assert term.ring == ring and sorted(term.order) == list(range(n))
+    en = marginalize(m, "s", transfer_matrix=False)
+    assert en.history[-1].rule == "explicit enumeration"
+    Hs, ref = _brute_h(J, vals, values, n)
+    got = tm.lambdify()(h=Hs, **vals)
+    assert np.allclose(got, ref, rtol=1e-12, atol=1e-12)
+    assert np.allclose(en.lambdify()(h=Hs, **vals), got, rtol=1e-12, atol=1e-12)
+    mp = tm.lambdify("mpmath")(h=Hs[1], **vals)
+    assert float(mp) == pytest.approx(ref[1], rel=1e-14)
+    # log Z kept through a second sum: h enters the trace, so it is enumerated around it
+    z = marginalize(m, "s", "h")
+    assert float(np.squeeze(z.lambdify()(**vals))) == pytest.approx(-np.log(np.exp(-ref).sum()), rel=1e-12)
+
+
+def test_transfer_matrix_expression_is_the_trace_and_evaluates_to_the_sum():
+    n = 6
+    rng = np.random.default_rng(2)
+    m, J = _ring_model(n, rng.normal(0, 0.8, n))
+    vals = {"b_s": rng.normal(0, 0.5, n), "b_h": rng.normal(0, 0.5, 2), "W_sh": rng.normal(0, 0.5, (n, 2))}
+    tm = marginalize(m, "s", transfer_matrix=True)  # 64 configurations: forced
+    e = tm.energy
+    assert e.has(sp.Trace) and not e.has(sp.Sum)
+    Hs, ref = _brute_h(J, vals, (-1.0, 1.0), n)
+    subs = tm.substitutions(vals)
+    for h, r in zip(Hs, ref):
+        s = dict(subs)
+        s.update(dict(zip(tm.layer("h").states, h)))
+        assert float(e.xreplace(s).doit().evalf(30)) == pytest.approx(r, rel=1e-12)
+    assert r"\operatorname{tr}" in tm.latex()
+
+
+def _mp_ring_reference(J, theta, K_closed=None):
+    """log tr prod_i T_i with mpmath at 40 digits (independent of the code generator)."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        n = len(theta)
+        prod = mpmath.eye(2)
+        for i in range(n):
+            j = (i + 1) % n
+            T = mpmath.matrix([[mpmath.exp(theta[i] * a + J[i, j] * a * b) for b in (-1, 1)] for a in (-1, 1)])
+            prod = prod * T
+        return float(mpmath.log(prod[0, 0] + prod[1, 1]))
+
+
+def test_forty_spin_ring_coupled_to_two_units():
+    n = 40
+    rng = np.random.default_rng(40)
+    m, J = _ring_model(n, rng.normal(0.3, 0.6, n))
+    with pytest.raises(ModelError, match=r"2\^40"):
+        marginalize(m, "s", transfer_matrix=False)
+    tm = marginalize(m, "s")
+    assert tm.history[-1].rule == "transfer matrix" and tm.terms[0].ring
+    vals = {"b_s": rng.normal(0, 0.5, n), "b_h": rng.normal(0, 0.5, 2), "W_sh": rng.normal(0, 0.3, (n, 2))}
+    Hs = np.array(list(itertools.product([-1.0, 1.0], repeat=2)))
+    got = tm.lambdify()(h=Hs, **vals)
+    for h, g in zip(Hs, got):
+        ref = -vals["b_h"] @ h - _mp_ring_reference(J, vals["b_s"] + vals["W_sh"] @ h)
+        assert g == pytest.approx(ref, rel=1e-12, abs=1e-12)
+
+
+def test_homogeneous_ring_matches_the_eigenvalue_formula():
+    # Z = (2 cosh K)^n + (2 sinh K)^n on a ring without field (published closed form)
+    K = sp.Symbol("K", positive=True)
+    n = 40
+    J = sp.zeros(n, n)
+    for i in range(n):
+        J[i, (i + 1) % n] = J[(i + 1) % n, i] = K
+    m = energy_model([("s", n, "spin")], (), biases={"s": 0}).with_(quadratic={"s": sp.ImmutableMatrix(-J)})
+    z = marginalize(m, "s")
+    for k in (0.1, 0.44, 2.0):
+        ref = n * np.log(2 * np.cosh(k)) + np.log1p(np.tanh(k) ** n)
+        assert float(-z.lambdify()(K=k)) == pytest.approx(ref, rel=1e-13)
+
+
+def test_chain_and_ring_detection():
+    rng = np.random.default_rng(9)
+    n = 8
+    # two open chains side by side (0-1-2-3 and 4-5-6-7), units scrambled: still a chain
+    perm = rng.permutation(n)
+    J = np.zeros((n, n))
+    for a, b in [(0, 1), (1, 2), (2, 3), (4, 5), (5, 6), (6, 7)]:
+        J[perm[a], perm[b]] = J[perm[b], perm[a]] = rng.normal()
+    m = energy_model([("s", n, "spin"), ("h", 2, "spin")], [("s", "h")]).with_(quadratic={"s": sp.ImmutableMatrix(-J)})
+    tm = marginalize(m, "s")
+    assert tm.history[-1].rule == "transfer matrix" and not tm.terms[0].ring
+    vals = {"b_s": rng.normal(0, 0.5, n), "b_h": rng.normal(0, 0.5, 2), "W_sh": rng.normal(0, 0.5, (n, 2))}
+    Hs, ref = _brute_h(J, vals, (-1.0, 1.0), n)
+    assert np.allclose(tm.lambdify()(h=Hs, **vals), ref, rtol=1e-12, atol=1e-12)
+    # a chord (ring plus one extra bond) or two separate rings: enumeration
+    chord = np.zeros((n, n))
+    for i in range(n):
+        chord[i, (i + 1) % n] = chord[(i + 1) % n, i] = 1.0
+    chord[0, 4] = chord[4, 0] = 1.0
+    two = np.zeros((n, n))
+    for r in (range(4), range(4, 8)):
+        r = list(r)
+        for a, b in zip(r, r[1:] + r[:1]):
+            two[a, b] = two[b, a] = 1.0
+    for Q in (chord, two):
+        mm = m.with_(quadratic={"s": sp.ImmutableMatrix(-Q)})
+        assert marginalize(mm, "s", transfer_matrix=True).history[-1].rule == "explicit enumeration"
+    # a small ring stays an enumerated sum unless asked
+    small, _ = _ring_model(4, [1.0] * 4)
+    assert marginalize(small, "s").history[-1].rule == "explicit enumeration"
+    assert marginalize(small, "s", transfer_matrix=True).history[-1].rule == "transfer matrix"
+
+
+def test_transfer_matrix_term_saves_and_a_gaussian_coupled_to_it_is_a_mixture():
+    from symrg.output.serialize import dumps, loads
+
+    n = 6
+    rng = np.random.default_rng(6)
+    J = np.zeros((n, n))
+    for i in range(n):
+        J[i, (i + 1) % n] = J[(i + 1) % n, i] = rng.normal(0, 0.8)
+    m = energy_model([("s", n, "spin"), ("g", 2, "gaussian")], [("s", "g")])
+    m = m.with_(quadratic={**m.quadratic, "s": sp.ImmutableMatrix(-J)})
+    tm = marginalize(m, "s", transfer_matrix=True)
+    assert loads(dumps(tm)) == tm
+    z = marginalize(m, "s", "g", transfer_matrix=True)
+    assert z.history[-1].rule == "Gaussian mixture integral"
+    vals = {"b_s": rng.normal(0, 0.5, n), "b_g": rng.normal(0, 0.5, 2), "W_sg": rng.normal(0, 0.5, (n, 2))}
+    S = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))
+    eta = vals["b_g"] + S @ vals["W_sg"]
+    logs = S @ vals["b_s"] + 0.5 * np.einsum("ci,ij,cj->c", S, J, S) + np.log(2 * np.pi) + 0.5 * (eta**2).sum(axis=1)
+    ref = -(logs.max() + np.log(np.exp(logs - logs.max()).sum()))
+    assert float(np.squeeze(z.lambdify()(**vals))) == pytest.approx(ref, rel=1e-12)

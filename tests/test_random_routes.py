@@ -18,5 +18,5 @@ def test_one_hundred_random_models_agree_across_routes_and_with_brute_force():
     s = run(100, seed=11)
     assert not s.failures, s.failures[:3]
     assert s.models == 100 and s.states >= 100
-    assert s.refused > 0  # the documented refusal path was exercised too
+    assert s.refused == 0  # a Gaussian inside a discrete sum is a mixture now: no order is refused at these sizes
     assert all(err <= TOLERANCE for err in s.max_error.values()), s.max_error

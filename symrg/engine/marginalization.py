@@ -54,14 +54,23 @@ from symrg.model.energy import (
 )
 from symrg.model.expressions import explicit_block
 from symrg.model.exprs import MatScalar, is_zero_matrix, scaled_identity_factor
+from symrg.model.terms import TransferMatrixTerm
 
-__all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS"]
+__all__ = ["marginalize", "fold", "fold_all", "DEFAULT_MAX_CONFIGURATIONS", "TRANSFER_MATRIX_ABOVE"]
 
 #: enumeration of a discrete layer is refused above this many configurations
 DEFAULT_MAX_CONFIGURATIONS = 4096
+#: a chain or ring layer with more configurations than this is summed by a transfer matrix
+#: (below, the enumerated sum is kept: it prints as one exponential per configuration)
+TRANSFER_MATRIX_ABOVE = 64
 
 
-def marginalize(model: EnergyModel, *layers: str, max_configurations: int = DEFAULT_MAX_CONFIGURATIONS) -> EnergyModel:
+def marginalize(
+    model: EnergyModel,
+    *layers: str,
+    max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+    transfer_matrix: bool | None = None,
+) -> EnergyModel:
     """Integrate (or sum) the named layers out of ``model``, in the order given.
 
     Parameters
@@ -72,6 +81,11 @@ def marginalize(model: EnergyModel, *layers: str, max_configurations: int = DEFA
         Names of the layers to remove.
     max_configurations
         Size guard for layers that must be summed configuration by configuration.
+    transfer_matrix
+        For a discrete layer whose self couplings form a chain or a ring: ``None``
+        (default) sums it by a transfer matrix when it has more than
+        :data:`TRANSFER_MATRIX_ABOVE` configurations, ``True`` always, ``False`` never
+        (enumeration, under ``max_configurations``).
 
     Returns
     -------
@@ -88,7 +102,7 @@ def marginalize(model: EnergyModel, *layers: str, max_configurations: int = DEFA
     if not layers:
         raise ModelError("name at least one layer to marginalize")
     for name in layers:
-        model = _marginalize_one(model, name, max_configurations)
+        model = _marginalize_one(model, name, max_configurations, transfer_matrix)
     return model
 
 
@@ -202,7 +216,7 @@ def fold_all(model: EnergyModel) -> EnergyModel:
 # --------------------------------------------------------------------------------------
 
 
-def _marginalize_one(model: EnergyModel, name: str, max_configurations: int) -> EnergyModel:
+def _marginalize_one(model: EnergyModel, name: str, max_configurations: int, transfer_matrix: bool | None) -> EnergyModel:
     lay = model.layer(name)
     for t in model.terms_with(name):
         if isinstance(t, GaussianTerm):
@@ -213,6 +227,11 @@ def _marginalize_one(model: EnergyModel, name: str, max_configurations: int) -> 
         return _integrate_gaussian(model, name)
     if _closed_form_possible(model, name):
         return _sum_closed_form(model, name)
+    if transfer_matrix is not False:
+        path = _chain_or_ring(model, name)
+        count = len(lay.kind.values) ** int(lay.size) if path is not None else 0
+        if path is not None and (transfer_matrix or count > TRANSFER_MATRIX_ABOVE):
+            return _sum_by_transfer_matrix(model, name, *path)
     return _sum_by_enumeration(model, name, max_configurations)
 
 
@@ -274,7 +293,8 @@ def _as_enumerated(t) -> EnumeratedTerm:
     """
     if isinstance(t, EnumeratedTerm):
         return t
-    return EnumeratedTerm(t.layer, t.layers, t.kind, int(t.size), t.theta, None, t.weights, ())
+    quadratic = t.quadratic if isinstance(t, TransferMatrixTerm) else None
+    return EnumeratedTerm(t.layer, t.layers, t.kind, int(t.size), t.theta, quadratic, t.weights, ())
 
 
 def _term_layers(t, key) -> tuple[str, ...]:
@@ -503,3 +523,75 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
     )
     rest = tuple(t for t in model.terms if t not in absorbed)
     return _without_layer(model, name, terms=rest + (term,), history=model.history + (step,))
+
+
+# --------------------------------------------------------------------------------------
+# transfer matrices: self couplings along a chain or a ring
+# --------------------------------------------------------------------------------------
+
+
+def _walk(adj: dict[int, set[int]], start: int) -> list[int]:
+    """The units of a path or cycle in the order met, from ``start``."""
+    out, prev, cur = [start], None, start
+    while True:
+        nxt = sorted(adj[cur] - {prev} - ({start} if prev is None else set()))
+        if not nxt or nxt[0] == start or nxt[0] in out:
+            return out
+        prev, cur = cur, nxt[0]
+        out.append(cur)
+
+
+def _chain_or_ring(model: EnergyModel, name: str) -> tuple[tuple[int, ...], bool] | None:
+    """``(order, ring)`` when the self couplings of the discrete layer ``name`` form a chain or a ring.
+
+    Read from the sparsity pattern of the explicit self block: every unit coupled to at
+    most two others, and either one cycle through all units (a ring, at least three) or
+    paths only (a chain; disconnected paths are laid end to end with no bond between).
+    ``None`` otherwise, or when the layer enters another term (the sum would not factor
+    into a product of matrices).
+    """
+    lay = model.layer(name)
+    q = model.quadratic.get(name)
+    if not model.explicit or q is None or is_zero_matrix(q) or model.terms_with(name) or not lay.kind.is_discrete:
+        return None
+    m = explicit_block(model, q)
+    n = int(lay.size)
+    adj: dict[int, set[int]] = {i: set() for i in range(n)}
+    for i in range(n):
+        for j in range(i + 1, n):
+            if m[i, j].is_zero is not True or m[j, i].is_zero is not True:  # 0.0 is a zero too
+                adj[i].add(j)
+                adj[j].add(i)
+    if any(len(a) > 2 for a in adj.values()):
+        return None
+    seen: set[int] = set()
+    paths = []
+    for i in range(n):  # each path from one of its ends
+        if i not in seen and len(adj[i]) <= 1:
+            paths.append(_walk(adj, i))
+            seen.update(paths[-1])
+    if len(seen) == n:
+        return tuple(u for p in paths for u in p), False
+    if not seen and n >= 3:  # every unit has two neighbours: a ring if they form one cycle
+        cycle = _walk(adj, 0)
+        if len(cycle) == n:
+            return tuple(cycle), True
+    return None
+
+
+def _sum_by_transfer_matrix(model: EnergyModel, name: str, order: tuple[int, ...], ring: bool) -> EnergyModel:
+    lay = model.layer(name)
+    kind = lay.kind
+    k = len(kind.values)
+    term = TransferMatrixTerm(name, kind, int(lay.size), model.biases.get(name), model.quadratic[name],
+                              _weights_into(model, name), order, ring)
+    shape = "ring" if ring else "chain"
+    step = Step(
+        name,
+        "transfer matrix",
+        f"Summed out the {kind.name} layer ${name}$ ({lay.size} units coupled along a {shape}) as the trace of a "
+        f"product of {lay.size} transfer matrices of size {k} by {k}, instead of {k}^{lay.size} configurations",
+        "the sum over the layer's configurations is the trace of a product of one matrix per unit, "
+        "its couplings to the rest entering each matrix through the field it sees",
+    )
+    return _without_layer(model, name, terms=model.terms + (term,), history=model.history + (step,))

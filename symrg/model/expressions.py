@@ -18,7 +18,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ModelError
 from symrg.model.exprs import MatScalar, SumLogPartition, explicit_entries, scaled_identity_factor
-from symrg.model.terms import EnumeratedTerm, GaussianTerm, Layer, LogPartitionTerm, MultispinTerm
+from symrg.model.terms import EnumeratedTerm, GaussianTerm, Layer, LogPartitionTerm, MultispinTerm, TransferMatrixTerm
 
 __all__ = [
     "MAX_EXPLICIT_ENTRIES",
@@ -32,6 +32,7 @@ __all__ = [
     "term_expression",
     "enumerated_exponents",
     "multispin_expression",
+    "transfer_trace",
 ]
 
 #: refuse to expand a block or quadratic form into more scalar terms than this
@@ -252,6 +253,8 @@ def term_expression(model, t, scalar: bool | None = None) -> sp.Expr:
         return -sp.log(sp.Add(*[sp.exp(e) for e in enumerated_exponents(model, t)]))
     if isinstance(t, MultispinTerm):
         return multispin_expression(model, t)
+    if isinstance(t, TransferMatrixTerm):
+        return -sp.log(transfer_trace(model, t))
     raise TypeError(f"unknown term {t!r}")  # pragma: no cover
 
 
@@ -299,6 +302,24 @@ def multispin_expression(model, t: MultispinTerm) -> sp.Expr:
     for units, c in t.monomials:
         groups.setdefault(c, []).append(sp.Mul(*[x[i] for i in units]))
     return -sp.Add(*[c * sp.Add(*prods) for c, prods in groups.items()])
+
+
+def transfer_trace(model, t: TransferMatrixTerm) -> sp.Expr:
+    """``tr(T_0 T_1 ... T_{n-1})`` of a :class:`TransferMatrixTerm`, the product left unevaluated.
+
+    Each ``T_k`` is an explicit ``k x k`` matrix (``k`` values per unit) of exponentials;
+    ``.doit()`` multiplies them out (symbolically this grows with the number of units;
+    the numeric code multiplies numbers).
+    """
+    eta = _explicit_argument(model, t)
+    q = explicit_block(model, t.quadratic)
+    vals = [sp.sympify(v) for v in t.kind.values]
+    bond = {i: (q[i, j] + q[j, i]) / 2 for i, j in t.bonds()}
+    mats = [
+        sp.ImmutableMatrix([[sp.exp(eta[i] * a - q[i, i] * a**2 / 2 - bond.get(i, 0) * a * b) for b in vals] for a in vals])
+        for i in (int(i) for i in t.order)
+    ]
+    return sp.Trace(sp.MatMul(*mats, evaluate=False) if len(mats) > 1 else mats[0])
 
 
 def _explicit_argument(model, t) -> list[sp.Expr]:

@@ -30,6 +30,7 @@ __all__ = [
     "GaussianTerm",
     "EnumeratedTerm",
     "MultispinTerm",
+    "TransferMatrixTerm",
     "Step",
     "Term",
 ]
@@ -250,6 +251,8 @@ class EnumeratedTerm:
                 out += t.pieces()
             elif isinstance(t, MultispinTerm):
                 out += list(t.coefficients)
+            elif isinstance(t, TransferMatrixTerm):
+                out += t.pieces()
             else:
                 out += [w for _, w in t.weights] + ([t.theta] if t.theta is not None else [])
                 if isinstance(t, GaussianTerm):
@@ -294,7 +297,61 @@ class MultispinTerm:
         return tuple(c for _, c in self.monomials)
 
 
-Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm | MultispinTerm
+@dataclass(frozen=True)
+class TransferMatrixTerm:
+    """``- log tr prod_k T_k``: a discrete layer whose self couplings form a chain or a ring.
+
+    Explicit mode only.  The layer's units are visited in ``order`` (a permutation
+    ``p_0 .. p_{n-1}`` of ``0 .. size-1``); with ``eta = theta + sum_M W_ML^T x_M`` and
+    ``Q`` the self block ``quadratic`` (nonzero off the diagonal only between ``p_k`` and
+    ``p_{k+1}``, and between ``p_{n-1}`` and ``p_0`` on a ring), the transfer matrix of
+    unit ``p_k`` is, for values ``a, b`` of the kind,
+
+    ``T_k[a, b] = exp(eta_{p_k} a - 1/2 Q_{p_k p_k} a^2 - Q_{p_k p_{k+1}} a b)``
+
+    with no bond after the last unit of a chain.  ``tr prod_k T_k`` is the sum over the
+    ``len(kind.values) ** size`` configurations ``c`` of ``exp(-e(c))``, ``e`` as in
+    :class:`EnumeratedTerm` (without absorbed terms), at a cost of ``size`` products of
+    small matrices (docs/marginalization.md, "Transfer matrices for chains and rings").
+
+    >>> t = TransferMatrixTerm("s", unit_kind("spin"), 3, None, sp.MatrixSymbol("Q", 3, 3), (), (0, 1, 2), True)
+    >>> t.bonds(), t.layers
+    (((0, 1), (1, 2), (2, 0)), ())
+    """
+
+    layer: str
+    kind: UnitKind  # a discrete kind
+    size: int
+    theta: MatrixExpr | None
+    quadratic: MatrixExpr
+    weights: tuple  # ((M, W_ML), ...)
+    order: tuple  # the units along the chain or ring (0-based)
+    ring: bool
+
+    def __post_init__(self) -> None:
+        if sorted(self.order) != list(range(self.size)):
+            raise ModelError(f"layer {self.layer!r}: the order {self.order} is not a permutation of its {self.size} units")
+        if self.ring and self.size < 3:
+            raise ModelError(f"layer {self.layer!r}: a ring needs at least 3 units, got {self.size}")
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.weights)
+
+    argument = LogPartitionTerm.argument
+
+    def bonds(self) -> tuple[tuple[int, int], ...]:
+        """The coupled pairs ``(p_k, p_{k+1})`` along the order (the closing pair on a ring)."""
+        o = tuple(int(i) for i in self.order)
+        last = len(o) if self.ring else len(o) - 1
+        return tuple((o[k], o[(k + 1) % len(o)]) for k in range(last))
+
+    def pieces(self) -> list:
+        """The sympy objects the term is built from."""
+        return [e for e in (self.theta, self.quadratic) if e is not None] + [w for _, w in self.weights]
+
+
+Term = LogPartitionTerm | GaussianTerm | EnumeratedTerm | MultispinTerm | TransferMatrixTerm
 
 
 @dataclass(frozen=True)

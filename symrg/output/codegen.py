@@ -365,6 +365,34 @@ def _configs(values, n):
     return vals[idx]
 
 
+def _log_transfer(eta, q, order, ring, values):
+    """log tr prod_k T_k per row, T_k[a, b] = exp(eta_k a - q_kk a^2 / 2 - q_k,k+1 a b) along ``order``.
+
+    Each matrix is scaled by its largest entry, and the running product by its own after
+    each step, the scales kept as logarithms (no overflow for any chain length).
+    """
+    v = _np.asarray(values, dtype=float)
+    q = _np.asarray(q, dtype=float)
+    o = list(order)
+    nxt = o[1:] + o[:1]
+    bond = (q[o, nxt] + q[nxt, o]) / 2
+    if not ring:
+        bond[-1] = 0.0
+    logs = (_np.asarray(eta, dtype=float)[:, o, None, None] * v[None, None, :, None]
+            - (q[o, o][:, None, None] * (v * v)[None, :, None] / 2)[None]
+            - (bond[:, None, None] * _np.outer(v, v)[None])[None])
+    top = logs.max(axis=(2, 3))
+    mats = _np.exp(logs - top[:, :, None, None])
+    out = top.sum(axis=1)
+    m = mats[:, 0]
+    for k in range(1, len(o)):
+        m = m @ mats[:, k]
+        s = m.max(axis=(1, 2))
+        m = m / s[:, None, None]
+        out = out + _np.log(s)
+    return out + _np.log(_np.trace(m, axis1=1, axis2=2))
+
+
 def _slp(eta, kind):
     eta = _np.asarray(eta, dtype=float)
     return {"softplus": _softplus, "logcosh": _logcosh2}[kind](eta).sum()
@@ -518,6 +546,21 @@ def _configs(values, n):
     vals = _np.array([_mpf(v) for v in values], dtype=object)
     idx = _np.indices((len(vals),) * n).reshape(n, -1).T
     return vals[idx]
+
+
+def _log_transfer(eta, q, order, ring, values):
+    v = [_mpf(x) for x in values]
+    q = _np.asarray(q, dtype=object)
+    o = list(order)
+    nxt = o[1:] + o[:1]
+    bond = [(q[i, j] + q[j, i]) / 2 if (ring or k < len(o) - 1) else 0 for k, (i, j) in enumerate(zip(o, nxt))]
+    out = []
+    for row in _np.asarray(eta, dtype=object):
+        m = _mp.eye(len(v))
+        for k, i in enumerate(o):
+            m = m * _mp.matrix([[_mp.exp(row[i] * a - q[i, i] * a * a / 2 - bond[k] * a * b) for b in v] for a in v])
+        out.append(_mp.log(_mp.fsum(m[a, a] for a in range(len(v)))))
+    return _np.array(out, dtype=object)
 
 
 def _slp(eta, kind):
@@ -1283,7 +1326,7 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
     in an exported module).  Argument names are validated identifiers; all other names
     are internal (leading underscore).
     """
-    from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm, MultispinTerm
+    from symrg.model.terms import EnumeratedTerm, GaussianTerm, LogPartitionTerm, MultispinTerm, TransferMatrixTerm
 
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
         raise ExportError(f"function name {name!r} must be a public Python identifier")
@@ -1452,6 +1495,15 @@ def energy_program(model: Any, name: str = "energy") -> EnergyProgram:
                 for a in mixed:
                     body.append(f"    {z} = {z} - _np.reshape({term_energy(a, inner, NK)}, ({N}, {K}))")
             body.append(f"    {out} = -_lse_rows({z})")
+            return out
+        if isinstance(t, TransferMatrixTerm):  # - log tr prod_k T_k along the chain or ring
+            n = str(int(t.size))
+            parts = [] if t.theta is None else [f"_np.broadcast_to(_T({code(t.theta)}), ({N}, {n}))"]
+            parts += [f"{X[str(m)]} @ {code(w)}" for m, w in t.weights]
+            body.append(f"    _eta{k} = {' + '.join(parts) if parts else f'_zeros({N}, {n})'}")
+            order = "(" + "".join(f"{int(i)}, " for i in t.order) + ")"
+            body.append(f"    {out} = -_log_transfer(_eta{k}, {code(t.quadratic)}, {order}, {bool(t.ring)}, "
+                        f"{_values_code(pr, t.kind.values)})")
             return out
         if isinstance(t, MultispinTerm):  # - sum_k c_k prod_{i in S_k} x_i, products grouped by coefficient
             x = X[str(t.layer)]

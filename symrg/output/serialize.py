@@ -51,6 +51,7 @@ from symrg.model.energy import (
     Step,
 )
 from symrg.model.exprs import MatScalar, SumLogPartition
+from symrg.model.terms import TransferMatrixTerm
 from symrg.model.units import UnitKind, kind_class
 
 __all__ = ["dumps", "loads", "save", "load", "models_equal", "SerializeError", "FORMAT", "VERSION"]
@@ -395,6 +396,10 @@ def _term(w: _Writer, t: Any) -> dict:
         return {"type": "EnumeratedTerm", "layer": t.layer, "layers": list(t.layers), "kind": _kind(w, t.kind),
                 "size": w.add(t.size), "theta": _opt(w, t.theta), "quadratic": _opt(w, t.quadratic),
                 "weights": [[m, w.add(x)] for m, x in t.weights], "absorbed": [_term(w, a) for a in t.absorbed]}
+    if isinstance(t, TransferMatrixTerm):
+        return {"type": "TransferMatrixTerm", "layer": t.layer, "kind": _kind(w, t.kind), "size": w.add(t.size),
+                "theta": _opt(w, t.theta), "quadratic": w.add(t.quadratic),
+                "weights": [[m, w.add(x)] for m, x in t.weights], "order": [int(i) for i in t.order], "ring": bool(t.ring)}
     if isinstance(t, MultispinTerm):
         return {"type": "MultispinTerm", "layer": t.layer, "kind": _kind(w, t.kind), "size": w.add(t.size),
                 "monomials": [[[int(i) for i in u], w.add(c)] for u, c in t.monomials]}
@@ -417,6 +422,10 @@ def _read_term(r: _Reader, d: dict) -> Any:
         return EnumeratedTerm(d["layer"], tuple(d["layers"]), _read_kind(r, d["kind"]), _size_out(r.get(d["size"])),
                               r.get(d["theta"]), r.get(d["quadratic"]), tuple((m, r.get(x)) for m, x in d["weights"]),
                               tuple(_read_term(r, a) for a in d["absorbed"]))
+    if t == "TransferMatrixTerm":
+        return TransferMatrixTerm(d["layer"], _read_kind(r, d["kind"]), _size_out(r.get(d["size"])), r.get(d["theta"]),
+                                  r.get(d["quadratic"]), tuple((m, r.get(x)) for m, x in d["weights"]),
+                                  tuple(int(i) for i in d["order"]), bool(d["ring"]))
     if t == "MultispinTerm":
         mono = tuple((tuple(int(i) for i in u), r.get(c)) for u, c in d["monomials"])
         return MultispinTerm(d["layer"], _read_kind(r, d["kind"]), _size_out(r.get(d["size"])), mono)
