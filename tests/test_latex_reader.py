@@ -256,3 +256,21 @@ def test_the_reader_never_hands_text_to_an_evaluator():
         for forbidden in (r"\bsympify\(", r"\bparse_expr\(", r"(?<![\w.])eval\(", r"(?<![\w.])exec\(",
                           r"(?<![\w.])compile\(", r"__import__\(", r"\blambdify\("):
             assert not re.search(forbidden, code), (name, forbidden)
+
+
+def test_nested_absolute_values_pair_as_written():
+    """\\left| / \\right| (and \\lvert / \\rvert, \\bigl| / \\bigr|) say which side a bar is on."""
+    K = sp.Symbol("K", real=True)
+    x, y = sp.symbols("x y", real=True)
+    assert read_latex(r"\left|{K \left|{K}\right|}\right|") == sp.Abs(K * sp.Abs(K))
+    # the printer's own output of that expression reads back
+    assert read_latex(sp.latex(sp.Abs(K * sp.Abs(K)))) == sp.Abs(K * sp.Abs(K))
+    assert read_latex(r"\lvert x \lvert y \rvert \rvert") == sp.Abs(x * sp.Abs(y))
+    assert read_latex(r"\bigl| x \Bigl\lvert y \Bigr\rvert \bigr| + 1") == sp.Abs(x * sp.Abs(y)) + 1
+    assert read_latex(r"\left| x |y| \right|") == sp.Abs(x * sp.Abs(y))  # bare bars inside start over
+    assert read_latex(r"\left|x\right| \left|y\right|") == sp.Abs(x) * sp.Abs(y)
+    assert read_latex(r"\ln\left|x\right|") == sp.log(sp.Abs(x))
+    with pytest.raises(ClaimError, match=r"close the \\left\|"):
+        read_latex(r"\left| x + y")
+    with pytest.raises(ClaimError, match="without its opening"):
+        read_latex(r"x \right|")

@@ -148,6 +148,8 @@ _SPACING = {"quad", "qquad", "displaystyle", "textstyle", "scriptstyle", "enspac
             "thickspace", "negthinspace", "nolimits", "limits", "mathstrut"}
 _SIZES = {"big", "Big", "bigg", "Bigg", "bigl", "Bigl", "biggl", "Biggl", "bigr", "Bigr", "biggr", "Biggr",
           "bigm", "Bigm", "left", "right", "middle"}
+#: token texts of a bar whose side the source gives (\\left| or \\lvert opens, \\right| or \\rvert closes)
+_LBAR, _RBAR = "\\lvert", "\\rvert"
 _RELATIONS = {"approx", "simeq", "sim", "cong", "neq", "ne", "leq", "le", "geq", "ge", "propto", "to", "mapsto",
               "rightarrow", "Rightarrow", "longrightarrow", "ll", "gg", "lesssim", "gtrsim", "in"}
 _EQUALS = {"equiv", "coloneqq", "eqqcolon", "triangleq", "stackrel"}
@@ -285,14 +287,35 @@ def _tokenize(source: str) -> list[_Tok]:
     return _delimiters(out, source)
 
 
+#: size commands that open / close a pair: a bar after them is an explicit \\lvert / \\rvert
+_OPENING_SIZES = {"left", "bigl", "Bigl", "biggl", "Biggl"}
+_CLOSING_SIZES = {"right", "bigr", "Bigr", "biggr", "Biggr"}
+_BARS = {"|": "|", "vert": "|", "lvert": _LBAR, "rvert": _RBAR}
+
+
 def _delimiters(toks: list[_Tok], source: str) -> list[_Tok]:
-    """Drop the size commands (\\left, \\bigl, ...) before delimiters; \\lvert -> |."""
+    """Drop the size commands (\\left, \\bigl, ...) before delimiters.
+
+    Bars keep their side where the source gives it: ``\\left|``, ``\\bigl|`` and ``\\lvert``
+    become an opening bar, ``\\right|``, ``\\bigr|`` and ``\\rvert`` a closing one, so nested
+    absolute values pair as written; a bare ``|`` or ``\\vert`` stays ambiguous.
+    """
     out: list[_Tok] = []
     i = 0
     while i < len(toks):
         t = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        bar = None if nxt is None else _BARS.get(nxt.text) if nxt.kind == "cmd" or nxt.text == "|" else None
+        if t.kind == "cmd" and t.text in _SIZES and bar is not None and nxt is not None:
+            if t.text in _OPENING_SIZES:
+                bar = _LBAR
+            elif t.text in _CLOSING_SIZES:
+                bar = _RBAR
+            out.append(_Tok("sym", bar, t.pos, nxt.end))
+            i += 2
+            continue
         if t.kind == "cmd" and t.text in ("lvert", "rvert", "vert"):
-            out.append(_Tok("sym", "|", t.pos, t.end))
+            out.append(_Tok("sym", _BARS[t.text], t.pos, t.end))
         elif t.kind == "cmd" and t.text in ("lbrace", "rbrace"):
             out.append(_Tok("sym", "\\{" if t.text == "lbrace" else "\\}", t.pos, t.end))
         elif t.kind == "cmd" and t.text in ("lbrack", "rbrack"):
@@ -407,6 +430,8 @@ class _Reader:
         value = self.expr()
         t = self.peek()
         if t is not None:
+            if t.text == _RBAR:
+                raise self.error("a closing bar (\\right| or \\rvert) without its opening \\left| or \\lvert", t)
             raise self.error(f"unexpected {t.text!r}", t)
         return value
 
@@ -440,6 +465,8 @@ class _Reader:
         if t.kind == "sym":
             if t.text == "|":
                 return self.bars == 0 and not bare
+            if t.text == _LBAR:
+                return not bare
             return t.text in ("(", "[", "{", "\\{")
         if t.kind != "cmd":
             return False
@@ -703,8 +730,10 @@ class _Reader:
         if t.kind == "sym":
             if t.text in _CLOSE:
                 return self.group()
-            if t.text == "|":
+            if t.text in ("|", _LBAR):
                 return self.bars_group()
+            if t.text == _RBAR:
+                raise self.error("a closing bar (\\right| or \\rvert) without its opening \\left| or \\lvert", t)
             if t.text == "=":
                 raise self.error("unexpected '=' (one '=' per side; chains a = b = c are read by read_equations)", t)
             raise self.error(f"unexpected {t.text!r} (an operand is missing)", t)
@@ -764,6 +793,18 @@ class _Reader:
 
     def bars_group(self) -> Any:
         open_ = self.take()
+        if open_.text == _LBAR:
+            # the source says where this group closes: inside, bare bars start over
+            saved, self.bars = self.bars, 0
+            value = self.expr()
+            self.bars = saved
+            if not self.at("sym", _RBAR):
+                t = self.peek()
+                found = "the end of the formula" if t is None else repr(t.text)
+                raise self.error(f"expected \\right| (or \\rvert) to close the \\left| at position {open_.pos}, "
+                                 f"found {found}", t)
+            self.take()
+            return self.guard(open_, FUNCTIONS["abs"], value)
         self.bars += 1  # inside, a bar opens a nested group only after an operator
         value = self.expr()
         self.bars -= 1
@@ -792,7 +833,7 @@ class _Reader:
         t = self.peek()
         if t is None:
             raise self.error(f"\\{tok.text} needs an argument", None)
-        if t.kind == "sym" and (t.text in _CLOSE or t.text == "|"):
+        if t.kind == "sym" and (t.text in _CLOSE or t.text in ("|", _LBAR)):
             arg = self.primary()
         elif t.kind == "cmd" and (t.text in _COMMAND_FUNCTIONS or t.text == "operatorname"):
             arg = self.primary()
