@@ -221,3 +221,13 @@ def test_mixture_with_symbolic_sizes_is_refused_with_the_reason():
     with pytest.raises(ModelError, match=r"Gaussian layer 'v'.*mixture of Gaussian integrals, one per "
                                          r"configuration of 'h'.*explicit integer sizes.*symbolic size n"):
         marginalize(m, "h", "v")
+
+
+def test_an_enumeration_around_nested_sums_counts_them():
+    # h2 summed, h1 integrated as a mixture over h2 (16 configurations), then v (2^6) must
+    # be enumerated around that mixture: 64 x 16 evaluations, above a guard of 1000
+    m = four_layer((6, 2, 4, 1))
+    with pytest.raises(ModelError, match=r"layer 'v'.*2\^6 = 64 configurations \(1024 with the sums nested.*"
+                                         r"max_configurations=1000"):
+        marginalize(m, "h2", "h1", "v", max_configurations=1000)
+    assert marginalize(m, "h2", "h1", "v", max_configurations=1024).layer_names == ("h3",)

@@ -490,6 +490,13 @@ def _sum_closed_form(model: EnergyModel, name: str) -> EnergyModel:
     return _without_layer(model, name, constant=const, terms=model.terms + (term,), history=model.history + (step,))
 
 
+def _nested_count(t) -> int:
+    """Configurations per evaluation of a term: an enumerated term's, times the largest nested inside it."""
+    if not isinstance(t, EnumeratedTerm):
+        return 1
+    return t.count * max([_nested_count(a) for a in t.absorbed], default=1)
+
+
 def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) -> EnergyModel:
     lay = model.layer(name)
     kind = lay.kind
@@ -500,10 +507,13 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
             f"integer size; it has symbolic size {lay.size}"
         )
     count = kind.size ** lay.size
-    if count > max_configurations:
+    # the numeric code evaluates every sum nested inside on each configuration: their counts multiply
+    total = count * max([_nested_count(t) for t in model.terms_with(name)], default=1)
+    if total > max_configurations:
+        nested = f" ({total} with the sums nested inside the terms it enters)" if total != count else ""
         raise ModelError(
             f"summing out layer {name!r} needs explicit enumeration ({why}) of {kind.size}^{lay.size} = {count} "
-            f"configurations, above the limit max_configurations={max_configurations}"
+            f"configurations{nested}, above the limit max_configurations={max_configurations}"
         )
     # stored structurally: no expansion per configuration (the numeric code evaluates the
     # configurations with arrays; enumerated_exponents expands them only for printing)
