@@ -356,3 +356,15 @@ def test_transfer_matrix_term_saves_and_a_gaussian_coupled_to_it_is_a_mixture():
     logs = S @ vals["b_s"] + 0.5 * np.einsum("ci,ij,cj->c", S, J, S) + np.log(2 * np.pi) + 0.5 * (eta**2).sum(axis=1)
     ref = -(logs.max() + np.log(np.exp(logs - logs.max()).sum()))
     assert float(np.squeeze(z.lambdify()(**vals))) == pytest.approx(ref, rel=1e-12)
+
+
+def test_self_couplings_from_energy_model_use_the_transfer_matrix():
+    # an open chain written with energy_model's self coupling: Z = 2 (2 cosh K)^(n-1) without field
+    K = sp.Symbol("K")
+    n = 30
+    m = energy_model([("s", n, "spin")], {("s", "s"): (K, [(i, i + 1) for i in range(n - 1)])}, biases={"s": 0})
+    z = marginalize(m, "s")
+    assert z.history[-1].rule == "transfer matrix" and not z.terms[0].ring
+    for k in (-0.7, 0.2, 1.5):
+        ref = np.log(2.0) + (n - 1) * np.log(2 * np.cosh(k))
+        assert float(-z.lambdify()(K=k)) == pytest.approx(ref, rel=1e-13)
