@@ -241,9 +241,9 @@ def test_marginalize_closed_form_lambdify_latex_export_crosscheck(kind, tmp_path
     # LaTeX: the kind's closed form appears (ThreeState) or its generic sum (Levels)
     tex = symrg.latex(H)
     if isinstance(kind, ThreeState):
-        assert r"\log{\left(2 \cosh{\left(W_vh_{11} v_{1}" in tex
+        assert r"\log{\left(2 \cosh{\left(W^{(v,h)}_{11} v_{1}" in tex  # W_vh prints as its symbol
     else:  # the generic log sum_k exp(eta x_k) over 0, 1/2, 2
-        assert r"e^{\frac{W_vh_{11} v_{1}}{2}" in tex and r"e^{2 W_vh_{11} v_{1}" in tex
+        assert r"e^{\frac{W^{(v,h)}_{11} v_{1}}{2}" in tex and r"e^{2 W^{(v,h)}_{11} v_{1}" in tex
 
     # export: a standalone module, imported and evaluated
     path = symrg.write_module(H, tmp_path / f"custom_{type(kind).__name__.lower()}.py")

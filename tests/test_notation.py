@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from symrg.engine.canonical import canonical_form
@@ -334,3 +335,28 @@ def test_cumulant_series_names_cumulants_in_every_printed_form():
             value = defs[kappa(n)(x)].replace(lambda e: isinstance(e, sigma), lambda e: 1 / (1 + sp.exp(-e.args[0])))
             for pt in (-1.3, 0.2, 2.1):
                 assert abs(float(sp.diff(A, x, n).subs(x, pt)) - float(value.subs(x, pt))) < 1e-12
+
+
+def test_results_print_the_models_symbols_and_save_them():
+    import json
+
+    from symrg.engine.effective import cumulant_series
+    from symrg.errors import SerializeError
+    from symrg.model.energy import rbm
+    from symrg.output.serialize import dumps, loads
+
+    eff = marginalize(_small_four(latex_names={"h1": r"\tilde h", "W_vh1": "w"}), "h1", "h3")
+    cf = canonical_form(eff)
+    tex = cf.latex()
+    assert r"2 & v_{1} v_{2} & - w_{1,1} w_{2,1} - w_{1,2} w_{2,2} \\" in tex
+    assert r"1 & h^{(2)}_{1} &" in tex and "W_vh1" not in tex and "h_{2 1}" not in tex
+    series = cumulant_series(marginalize(rbm(2, 2, latex_names={"W": "w", "b": r"\beta"}), "h"), 2)
+    assert r"c^{(2)}_{v_{1} v_{2}} &= - w_{11} w_{21} \kappa_{2}{\left(\beta_{1} \right)}" in series.latex()
+    for result in (cf, series):
+        back = loads(dumps(result))
+        assert back.latex() == result.latex() and back.text() == result.text()
+    # a saved result cannot carry a command into a document
+    doc = json.loads(dumps(cf))
+    text = json.dumps(doc).replace('"w"', '"\\\\input{x}"')
+    with pytest.raises(SerializeError, match="input"):
+        loads(text)

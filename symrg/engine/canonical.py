@@ -32,7 +32,7 @@ from symrg.model.energy import EnergyModel, ModelError
 from symrg.model.expressions import explicit_block
 from symrg.model.exprs import MatScalar
 from symrg.model.frozen import freeze
-from symrg.model.naming import entry_name
+from symrg.model.naming import check_latex, entry_name, model_symbols
 
 __all__ = ["canonical_form", "CanonicalForm", "collect_monomials", "intermediate_entries", "reduce_on_support"]
 
@@ -47,16 +47,21 @@ class CanonicalForm(Displayed):
 
     ``entries`` maps the scalar symbols of the named intermediates' entries (``C_{12}``)
     to the entries they stand for (``C[0, 1]``); :meth:`raw` substitutes them.
+    ``symbols`` are the LaTeX symbols of the model's layers and parameters
+    (:func:`symrg.model.naming.model_symbols`), used by :meth:`latex`.
     """
 
     variables: tuple[sp.Symbol, ...]
     couplings: Mapping[tuple, sp.Expr]
     constant: sp.Expr
     entries: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    symbols: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "couplings", freeze(self.couplings))
         object.__setattr__(self, "entries", freeze(self.entries))
+        # symbols end up in documents: vetted here too (a saved result is read back through __init__)
+        object.__setattr__(self, "symbols", freeze({str(k): check_latex(v, f"{k!r}") for k, v in self.symbols.items()}))
 
     def raw(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with the intermediates' entry symbols replaced by matrix entries ``C[k, l]``."""
@@ -96,7 +101,9 @@ class CanonicalForm(Displayed):
         return [(len(s), sp.Mul(*s), c) for s, c in rows]
 
     def latex(self) -> str:
-        rows = [rf"{k} & {' '.join(services.get('latex')(v) for v in s)} & {services.get('latex')(c)} \\" for s, c in self.couplings.items() for k in [len(s)]]
+        latex = services.get("latex")
+        names = dict(self.symbols)
+        rows = [rf"{k} & {' '.join(latex(v, names=names) for v in s)} & {latex(c, names=names)} \\" for s, c in self.couplings.items() for k in [len(s)]]
         return "\\begin{array}{rll}\n\\text{order} & \\text{units} & \\text{coefficient} \\\\\n" + "\n".join(rows) + "\n\\end{array}"
 
 
@@ -405,4 +412,4 @@ def canonical_form(model: EnergyModel, expand: bool = False) -> CanonicalForm:
     entries: dict[sp.Symbol, sp.Expr] = {}
     for element, sym in subs.items():
         entries.setdefault(sym, element)  # C_{12} stands for C[0, 1] (and, merged, C[1, 0])
-    return CanonicalForm(tuple(units), couplings, constant, entries)
+    return CanonicalForm(tuple(units), couplings, constant, entries, model_symbols(model))

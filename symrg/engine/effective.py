@@ -52,6 +52,7 @@ from symrg.model import services
 from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, ModelError, MultispinTerm
 from symrg.model.expressions import _explicit_argument, explicit_block
 from symrg.model.frozen import freeze
+from symrg.model.naming import check_latex, model_symbols
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
@@ -75,6 +76,8 @@ class CumulantSeries:
     ``kappa_n(theta_j)`` (:func:`kappa`), and ``kappas`` their definitions
     ``(kappa_n(x), value)`` in a variable ``x`` (sigmoids named, :func:`named_sigmoids`);
     the printed forms use them.  Empty when the summed layers are of several kinds.
+    ``symbols`` are the LaTeX symbols of the model's layers and parameters
+    (:func:`symrg.model.naming.model_symbols`), used by :meth:`latex`.
     """
 
     units: tuple[sp.Symbol, ...]
@@ -88,11 +91,14 @@ class CumulantSeries:
     supports: tuple[tuple, ...] = ()
     named: Mapping[int, Mapping[tuple, sp.Expr]] = field(default_factory=dict)
     kappas: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    symbols: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", freeze(self.base))
         object.__setattr__(self, "orders", freeze(self.orders))
         object.__setattr__(self, "named", freeze(self.named))
+        # symbols end up in documents: vetted here too (a saved result is read back through __init__)
+        object.__setattr__(self, "symbols", freeze({str(k): check_latex(v, f"{k!r}") for k, v in self.symbols.items()}))
 
     def _definitions(self) -> list[tuple[sp.Expr, sp.Expr]]:
         """The named cumulants' definitions, then the sigmoid's when they use it."""
@@ -157,7 +163,11 @@ class CumulantSeries:
     def latex(self) -> str:
         """The couplings entry by entry: one line per (order, subset)."""
         lines = []
-        latex = services.get("latex")
+        names = dict(self.symbols)
+
+        def latex(e: sp.Basic) -> str:
+            return services.get("latex")(e, names=names)
+
         for n in range(1, self.order + 1):
             for key, c in self.orders[n].items():
                 if c != 0:
@@ -351,7 +361,8 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
         kappas = tuple((kappa(n)(x), sp.factor(named_sigmoids(k))) for n, k in enumerate(cumulants(kinds.pop(), order, field=x), 1))
     else:
         named = {}
-    return CumulantSeries(tuple(units), order, base, orders, const, tuple(conds), idx, tuple(flucts), supports, named, kappas)
+    return CumulantSeries(tuple(units), order, base, orders, const, tuple(conds), idx, tuple(flucts), supports, named, kappas,
+                          model_symbols(model))
 
 
 def _values_of(model, unit):

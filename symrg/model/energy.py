@@ -409,6 +409,7 @@ def energy_model(
     biases: Mapping[str, object] | None = None,
     precisions: Mapping[str, object] | None = None,
     constant: sp.Expr = 0,
+    latex_names: Mapping[str, str] | None = None,
 ) -> EnergyModel:
     """Build an energy model from layers and the pairs of layers that are coupled.
 
@@ -442,6 +443,11 @@ def energy_model(
         matrix, or a scalar ``p`` (``p I``).  Default: the kind's precision times I.
     constant
         A scalar added to the energy.
+    latex_names
+        LaTeX symbols of layers and parameters by name (``{"h1": r"\tilde h", "W_vh1": "w"}``);
+        the others get the default derived from their names (``h1`` -> ``h^{(1)}``,
+        docs/conventions.md, "Symbols in LaTeX").  Each is vetted by
+        :func:`symrg.model.naming.check_latex`.
 
     Notes
     -----
@@ -468,7 +474,7 @@ def energy_model(
     ...
     symrg.errors.ModelError: the constant of energy_model: the string '2*x' is not read as code; pass a number, ...
     """
-    lays = _layers(layers)
+    lays = _latex_layers(_layers(layers), latex_names)
     names = [l.name for l in lays]
     by_name = {l.name: l for l in lays}
     if len(set(names)) != len(names):
@@ -578,7 +584,7 @@ def energy_model(
         quadratic=out_quad,
         couplings=out_couplings,
         constant=_scalar(constant, "the constant of energy_model"),
-        params=params,
+        params=_latex_params(params, lays, latex_names),
         conditions=conds,
         terms=tuple(multispin),
     )
@@ -737,6 +743,7 @@ def rbm(
     names: tuple[str, str] = ("v", "h"),
     weights: str | object = "W",
     biases: tuple = ("a", "b"),
+    latex_names: Mapping[str, str] | None = None,
 ) -> EnergyModel:
     """Restricted Boltzmann machine ``E = -a^T v - b^T h - v^T W h``.
 
@@ -746,7 +753,7 @@ def rbm(
     -a.T*v - b.T*h - v.T*W*h
     """
     lays = _layer_specs((n_visible, n_hidden), (visible, hidden), names)
-    return energy_model(lays, {(names[0], names[1]): weights}, biases=dict(zip(names, biases)))
+    return energy_model(lays, {(names[0], names[1]): weights}, biases=dict(zip(names, biases)), latex_names=latex_names)
 
 
 def dbm(
@@ -755,6 +762,7 @@ def dbm(
     names: Sequence[str] | None = None,
     weights: Sequence[str | object] | None = None,
     biases: Sequence[str | object] | None = None,
+    latex_names: Mapping[str, str] | None = None,
 ) -> EnergyModel:
     """Deep Boltzmann machine: a chain of layers, each coupled to the next.
 
@@ -772,13 +780,15 @@ def dbm(
         raise ModelError(f"a DBM with {k} layers needs {k - 1} weight matrices, got {len(weights)}")
     lays = _layer_specs(sizes, kinds, names)
     bias_map = dict(zip(names, biases)) if biases is not None else None
-    return energy_model(lays, {(names[i], names[i + 1]): weights[i] for i in range(k - 1)}, biases=bias_map)
+    return energy_model(lays, {(names[i], names[i + 1]): weights[i] for i in range(k - 1)}, biases=bias_map,
+                        latex_names=latex_names)
 
 
 def seed_dbm(
     n_v: int | sp.Symbol | None = None,
     n_h: int | sp.Symbol | None = None,
     n_s: int | sp.Symbol | None = None,
+    latex_names: Mapping[str, str] | None = None,
 ) -> EnergyModel:
     """The seed's three-layer DBM (docs/marginalization.md, "Worked example"), abstract sizes by default::
 
@@ -792,4 +802,4 @@ def seed_dbm(
     sizes = []
     for name, n in (("v", n_v), ("h", n_h), ("s", n_s)):
         sizes.append(sp.Symbol(f"n_{name}", integer=True, positive=True) if n is None else n)
-    return dbm(sizes, ["bernoulli", "gaussian", "gaussian"], ["v", "h", "s"], ["W", "U"], ["a", "b", "c"])
+    return dbm(sizes, ["bernoulli", "gaussian", "gaussian"], ["v", "h", "s"], ["W", "U"], ["a", "b", "c"], latex_names=latex_names)

@@ -43,6 +43,7 @@ __all__ = [
     "entry_name",
     "entry_names",
     "latex_name",
+    "model_symbols",
     "split_entry",
     "subscript_indices",
     "symbol_latex",
@@ -367,3 +368,39 @@ def check_latex(tex: object, what: str) -> str:
     if re.search(r"[_^]\s*\Z", tex) or re.search(r"[_^]\s*[_^]", tex):
         raise ModelError(f"the LaTeX symbol of {what} has a '_' or '^' without its argument: {shown!r}")
     return tex
+
+
+def model_symbols(model: Any, latex_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    r"""The LaTeX symbol of every layer, parameter and named intermediate of ``model``
+    (those of the layers summed out included), by name.
+
+    A symbol is the one the layer or parameter carries (``energy_model(...,
+    latex_names=...)``), else :func:`symrg.model.naming.latex_name` of its name;
+    ``latex_names`` overrides any of them here (vetted like the model's own).
+
+    >>> from symrg.model.energy import dbm
+    >>> m = dbm([2, 2, 2], names=["v", "h1", "h2"], weights=["W_vh1", "W"], latex_names={"h2": r"\tilde h"})
+    >>> sorted(model_symbols(m).items())  # doctest: +NORMALIZE_WHITESPACE
+    [('W', 'W'), ('W_vh1', 'W^{(v,h^{(1)})}'), ('b_h1', 'b^{(h^{(1)})}'), ('b_h2', 'b^{(\\tilde h)}'),
+     ('b_v', 'b^{(v)}'), ('h1', 'h^{(1)}'), ('h2', '\\tilde h'), ('v', 'v')]
+    """
+    layers: dict = {}
+    params: dict = {}
+    inter: list[str] = []
+    m = model
+    while m is not None:  # the originals hold the layers summed out (and their symbols)
+        for lay in m.layers:
+            layers.setdefault(lay.name, lay)
+        for k, p in m.params.items():
+            params.setdefault(k, p)
+        inter += [i.symbol.name for i in m.intermediates]
+        m = m.original
+    user = {k: check_latex(v, f"{k!r}") for k, v in (latex_names or {}).items()}
+    every = list(layers)
+    out = {n: user.get(n) or lay.latex or latex_name(n, every) for n, lay in layers.items()}
+    for k, p in params.items():
+        out[k] = user.get(k) or p.latex or latex_name(k, every, out)
+    for n in inter:
+        out.setdefault(n, user.get(n) or latex_name(n, every, out))
+    out.update({k: v for k, v in user.items() if k not in out})
+    return out

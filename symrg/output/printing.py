@@ -29,7 +29,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from symrg.model.expressions import energy_pieces
-from symrg.model.naming import _top_level, entry_latex, entry_subscript, latex_name, symbol_latex
+from symrg.model.naming import _top_level, entry_latex, entry_subscript, latex_name, model_symbols, symbol_latex
 
 __all__ = ["latex", "text", "model_latex", "energy_latex", "energy_text", "index_latex", "couplings_latex", "printed_terms",
            "model_symbols"]
@@ -208,44 +208,6 @@ def _reduce_powers(model, piece: sp.Expr) -> sp.Expr:
         if units and any(piece.has(u**k) for u in units for k in range(2, 4)) and piece.is_polynomial(*units):
             piece = lay.kind.reduce_powers(piece, units)
     return piece
-
-
-def model_symbols(model, latex_names: Mapping[str, str] | None = None) -> dict[str, str]:
-    r"""The LaTeX symbol of every layer, parameter and named intermediate of ``model``
-    (those of the layers summed out included), by name.
-
-    A symbol is the one the layer or parameter carries (``energy_model(...,
-    latex_names=...)``), else :func:`symrg.model.naming.latex_name` of its name;
-    ``latex_names`` overrides any of them here (vetted like the model's own).
-
-    >>> from symrg.model.energy import dbm
-    >>> m = dbm([2, 2, 2], names=["v", "h1", "h2"], weights=["W_vh1", "W"], latex_names={"h2": r"\tilde h"})
-    >>> sorted(model_symbols(m).items())  # doctest: +NORMALIZE_WHITESPACE
-    [('W', 'W'), ('W_vh1', 'W^{(v,h^{(1)})}'), ('b_h1', 'b^{(h^{(1)})}'), ('b_h2', 'b^{(\\tilde h)}'),
-     ('b_v', 'b^{(v)}'), ('h1', 'h^{(1)}'), ('h2', '\\tilde h'), ('v', 'v')]
-    """
-    from symrg.model.naming import check_latex
-
-    layers: dict = {}
-    params: dict = {}
-    inter: list[str] = []
-    m = model
-    while m is not None:  # the originals hold the layers summed out (and their symbols)
-        for lay in m.layers:
-            layers.setdefault(lay.name, lay)
-        for k, p in m.params.items():
-            params.setdefault(k, p)
-        inter += [i.symbol.name for i in m.intermediates]
-        m = m.original
-    user = {k: check_latex(v, f"{k!r}") for k, v in (latex_names or {}).items()}
-    every = list(layers)
-    out = {n: user.get(n) or lay.latex or latex_name(n, every) for n, lay in layers.items()}
-    for k, p in params.items():
-        out[k] = user.get(k) or p.latex or latex_name(k, every, out)
-    for n in inter:
-        out.setdefault(n, user.get(n) or latex_name(n, every, out))
-    out.update({k: v for k, v in user.items() if k not in out})
-    return out
 
 
 def model_latex(model, lhs: str | None = None) -> str:
