@@ -360,3 +360,13 @@ def test_results_print_the_models_symbols_and_save_them():
     text = json.dumps(doc).replace('"w"', '"\\\\input{x}"')
     with pytest.raises(SerializeError, match="input"):
         loads(text)
+
+
+def test_document_text_keeps_accents_of_user_symbols():
+    from symrg.output.document import Derivation, tex_to_unicode
+
+    assert tex_to_unicode(r"\tilde h_{1} + \hat{\theta}_{2} - \bar{x}") == "h\u0303\u2081 + \u03b8\u0302\u2082 - x\u0304"
+    doc = Derivation("accents")
+    doc.equation("H", _small_four(latex_names={"h1": r"\tilde h"}))
+    out = doc.render("text")
+    assert "h\u0303\u2081" in out and "\\" not in out and "$" not in out

@@ -96,6 +96,9 @@ _NAMED = {"log", "ln", "exp", "sin", "cos", "tan", "sinh", "cosh", "tanh", "coth
 _WRAPPERS = {"text", "textrm", "textit", "textbf", "mathrm", "mathit", "mathbf", "mathsf", "mathtt",
              "boldsymbol", "operatorname", "mbox", "hbox", "emph", "mathcal", "bm", "hat", "tilde",
              "bar", "overline", "underline", "vec", "widehat", "widetilde", "displaystyle", "textstyle"}
+#: accents, as combining characters
+_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303", "widetilde": "\u0303", "bar": "\u0304",
+            "overline": "\u0305", "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "breve": "\u0306"}
 #: spacing commands and size modifiers
 _SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": "  ", "qquad": "   ", "enspace": " ",
            "thinspace": " ", "left": "", "right": "", "bigl": "", "bigr": "", "Bigl": "", "Bigr": "",
@@ -191,6 +194,8 @@ class _TexReader:
                 self.pos += 1
                 return ""
             return ""
+        if val in _ACCENTS:  # an accent stays on its letter (a user symbol \tilde h is h̃, never plain h)
+            return self.arg().strip() + _ACCENTS[val]
         if val in _WRAPPERS:
             return self.arg()
         if val in _SPACES:
