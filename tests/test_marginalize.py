@@ -368,3 +368,11 @@ def test_self_couplings_from_energy_model_use_the_transfer_matrix():
     for k in (-0.7, 0.2, 1.5):
         ref = np.log(2.0) + (n - 1) * np.log(2 * np.cosh(k))
         assert float(-z.lambdify()(K=k)) == pytest.approx(ref, rel=1e-13)
+
+
+def test_a_transfer_matrix_term_has_no_cumulant_series():
+    from symrg.engine.effective import cumulant_series
+
+    m, _ = _ring_model(8, [0.5] * 8)
+    with pytest.raises(ModelError, match="transfer matrix"):
+        cumulant_series(marginalize(m, "s"), 2)

@@ -53,6 +53,7 @@ from symrg.model.energy import EnergyModel, EnumeratedTerm, LogPartitionTerm, Mo
 from symrg.model.expressions import _explicit_argument, explicit_block
 from symrg.model.frozen import freeze
 from symrg.model.naming import check_latex, model_symbols
+from symrg.model.terms import TransferMatrixTerm
 
 __all__ = ["CumulantSeries", "cumulant_series", "effective_couplings", "convergence_ratio"]
 
@@ -318,9 +319,9 @@ def cumulant_series(model: EnergyModel, order: int) -> CumulantSeries:
         raise ValueError(f"order must be a positive integer, got {order!r}")
     units = _units(model)
     flat = fold_all(model)
-    if any(isinstance(t, EnumeratedTerm) for t in flat.terms):
+    if any(isinstance(t, (EnumeratedTerm, TransferMatrixTerm)) for t in flat.terms):
         raise ModelError(
-            "a layer was summed by enumeration: its term has no cumulant series in closed form; "
+            "a layer was summed by enumeration (or a transfer matrix): its term has no cumulant series in closed form; "
             "use effective_couplings instead"
         )
     # multi-unit products (plaquettes) are polynomial: they stay with the base couplings

@@ -245,7 +245,7 @@ class EnergyModel:
         out = list(self.biases.values()) + list(self.quadratic.values()) + list(self.couplings.values())
         out.append(self.constant)
         for t in self.terms:
-            if isinstance(t, EnumeratedTerm):
+            if hasattr(t, "pieces"):  # enumerated and transfer-matrix terms list their own
                 out += t.pieces()
             elif isinstance(t, MultispinTerm):
                 out += list(t.coefficients)
