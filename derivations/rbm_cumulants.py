@@ -52,9 +52,10 @@ def derivation() -> Derivation:
     for part in series3.index_formula.split(r",\quad"):
         doc.equation(None, part.strip())
     v1, v2, v3 = series3.units
+    doc.text(r"With the cumulants named, $\kappa_n(b_j)$ as above with $\sigma = \sigma(b_j)$:")
     for n in (2, 3, 4):
-        doc.equation(f"c^{{({n})}}_{{v_1 v_2}}", series3.coupling(n, v1, v2))
-    doc.equation("c^{(3)}_{v_1 v_2 v_3}", series3.coupling(3, v1, v2, v3))
+        doc.equation(f"c^{{({n})}}_{{v_1 v_2}}", series3.printed(n, (v1, v2)))
+    doc.equation("c^{(3)}_{v_1 v_2 v_3}", series3.printed(3, (v1, v2, v3)))
     doc.text("Sufficient condition for convergence (each hidden unit):")
     doc.conditions(series3.radius_conditions)
 
