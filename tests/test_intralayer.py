@@ -15,6 +15,7 @@ from symrg.errors import ModelError
 from symrg.model.couplings import CouplingTable, graph_couplings
 from symrg.model.energy import MultispinTerm, energy_model
 from symrg.model.numerics import logsumexp
+from symrg.model.units import Discrete
 from symrg.output import serialize
 from symrg.output.numeric import lambdify
 from symrg.rg.lattice import ising_model, square
@@ -235,7 +236,7 @@ def test_square_4x4_split_in_two_coupled_layers():
     ma = m.marginalize("b")  # a coupled discrete layer summed by enumeration, given layer a
     f_ref = -np.array([logsumexp(-row) for row in e])
     assert np.max(np.abs(lambdify(ma)(a=X) - f_ref)) < 1e-12
-    log_z = -float(lambdify(ma.marginalize("a"))())
+    log_z = -float(lambdify(ma.marginalize("a", max_configurations=2**16))())  # 256 x 256 nested configurations
     assert abs(log_z - _log_z(-e.ravel())) < 1e-12 * abs(log_z)
 
 
@@ -269,7 +270,7 @@ def test_multispin_term_prints_serializes_and_runs_in_mpmath():
     "layer, spec, match",
     [
         (("v", 3, "spin"), [[0, 1, 0], [2, 0, 0], [0, 0, 0]], r"layer 'v'.*symmetric.*J\[1,2\] = 1 but J\[2,1\] = 2"),
-        (("v", 2, "spin"), [[1, 0.5], [0.5, 0]], r"layer 'v' is Spin \(discrete\).*zero diagonal.*J\[1,1\] = 1"),
+        (("v", 2, "spin"), [[1, 0.5], [0.5, 0]], r"layer 'v' is Spin \(two-valued discrete units\).*zero diagonal.*J\[1,1\] = 1"),
         (("v", 2, "bernoulli"), [[0, 1], [1, "c"]], r"layer 'v'.*zero diagonal.*J\[2,2\] = c"),
         (("v", 3, "spin"), [[0, 1], [1, 0]], r"layer 'v'.*shape \(2, 2\), expected \(3, 3\)"),
         (("v", 3, "spin"), graph_couplings(4, [(0, 1)]), r"layer 'v'.*table has 4 units, layer 'v' has 3"),
@@ -300,6 +301,19 @@ def test_edge_list_form():
 def test_a_layer_coupled_to_itself_twice_is_refused():
     with pytest.raises(ModelError, match="layer 'v' is coupled to itself twice"):
         energy_model([("v", 2, "spin")], [("v", "v"), ("v", "v")])
+
+
+def test_three_valued_units_keep_their_diagonal():
+    # x^2 is no field for units in {0, 1, 2}: a diagonal entry is a genuine one-unit term
+    J = np.array([[0.4, -0.3], [-0.3, -0.2]])
+    m = energy_model([("x", 2, Discrete((0, 1, 2)))], {("x", "x"): J}, biases={"x": 0})
+    x = _configs((0.0, 1.0, 2.0), 2)
+    ref = -0.5 * np.einsum("ki,ij,kj->k", x, J, x)
+    assert np.max(np.abs(lambdify(m)(x=x) - ref)) < 1e-14
+    named = energy_model([("x", 2, Discrete((0, 1, 2)))], {("x", "x"): "J"}, biases={"x": 0})
+    assert named.params["J"].value[0, 0] != 0
+    log_z = -float(lambdify(m.marginalize("x"))())
+    assert abs(log_z - _log_z(-ref)) < 1e-14
 
 
 def test_gaussian_self_coupling_keeps_its_diagonal():

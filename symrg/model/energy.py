@@ -425,9 +425,10 @@ def energy_model(
         A pair ``(L, L)`` couples the units of ``L`` among themselves: the energy contains
         ``- 1/2 x_L^T J x_L`` (each pair once: ``- sum_{i<j} J_ij x_i x_j``), stored as
         the self block ``Q_L = -J`` (a Gaussian layer's is ``P - J``).  ``J`` is a name
-        (a symmetric matrix of symbols ``J_{ij} = J_{ji}``, zero diagonal on a discrete
-        layer; numeric values must have the same form), an explicit symmetric matrix
-        (zero diagonal on a discrete layer), or a pattern: ``(coupling, edges)`` (one
+        (a symmetric matrix of symbols ``J_{ij} = J_{ji}``, zero diagonal on a layer of
+        two-valued units -- spins, bits -- where ``x_i^2`` is a field or a constant; numeric
+        values must have the same form), an explicit symmetric matrix (zero diagonal on
+        such a layer), or a pattern: ``(coupling, edges)`` (one
         coupling on each edge ``(i, j)``, units 0-based, or on each product of three or
         more units), a :class:`~symrg.model.couplings.CouplingTable` (see
         :func:`~symrg.model.couplings.graph_couplings`) or an object with a
@@ -599,18 +600,20 @@ def _self_coupling(lay: Layer, spec: object, explicit: bool, add_param) -> tuple
     name, n, kind = lay.name, lay.size, lay.kind
     what = f"self-coupling ({name!r}, {name!r}) of layer {name!r}"
     discrete = kind.is_discrete
+    # two-valued units (x^2 = s x + p: spins, bits) make a diagonal entry a field or a constant
+    zero_diagonal = discrete and kind.square_reduction() is not None
     make_table = getattr(spec, "coupling_table", None)
     if spec is not None and not isinstance(spec, (str, CouplingTable)) and callable(make_table):
         spec = make_table()  # a LatticeModel, or any object that lists its terms as a table
         if not isinstance(spec, CouplingTable):
             raise ModelError(f"{what}: coupling_table() returned {type(spec).__name__}, not a CouplingTable")
     if spec is None or (isinstance(spec, str) and not _NUMBER.match(spec)):
-        # a symmetric matrix of symbols J_{ij} = J_{ji}; zero diagonal on a discrete layer
+        # a symmetric matrix of symbols J_{ij} = J_{ji}; zero diagonal on a two-valued layer
         p = _make_param(_name(spec, what) if spec else f"J_{name}", n, n, explicit=explicit)
         if p.value is not None:
             val = p.value
             entries = sp.ImmutableMatrix(
-                n, n, lambda i, j: sp.S.Zero if discrete and i == j else val[min(i, j), max(i, j)]
+                n, n, lambda i, j: sp.S.Zero if zero_diagonal and i == j else val[min(i, j), max(i, j)]
             )
             p = Param(p.symbol, entries, auto=True)
         return add_param(p), None
@@ -648,12 +651,12 @@ def _self_coupling(lay: Layer, spec: object, explicit: bool, add_param) -> tuple
                 raise ModelError(
                     f"{what}: J must be symmetric; J[{i + 1},{j + 1}] = {val[i, j]} but J[{j + 1},{i + 1}] = {val[j, i]}"
                 )
-    if discrete:
+    if zero_diagonal:
         for i in range(n):
             if not val[i, i].is_zero:
                 raise ModelError(
-                    f"{what}: layer {name!r} is {kind.name} (discrete), so J needs a zero diagonal; J[{i + 1},{i + 1}] = "
-                    f"{val[i, i]} (a unit's coupling to itself is a field or a constant: put it in the bias)"
+                    f"{what}: layer {name!r} is {kind.name} (two-valued discrete units), so J needs a zero diagonal; "
+                    f"J[{i + 1},{i + 1}] = {val[i, i]} (x_i^2 is a field or a constant for such a unit: put it in the bias)"
                 )
     return add_param(_make_param(f"J_{name}", n, n, val, explicit)), None
 

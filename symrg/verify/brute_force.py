@@ -118,14 +118,15 @@ def random_parameters(model: EnergyModel, rng: np.random.Generator, sizes: dict 
     for name, q in model.quadratic.items():
         for part in q.args if isinstance(q, sp.MatAdd) else (q,):
             if isinstance(part, sp.MatMul) and len(part.args) == 2 and part.args[0] == -1:
-                self_couplings[part.args[1]] = model.layer(name).kind.is_discrete
+                kind = model.layer(name).kind  # two-valued units: zero diagonal
+                self_couplings[part.args[1]] = kind.is_discrete and kind.square_reduction() is not None
             else:
                 precisions.add(part)
     for p in model.params.values():
         if not p.auto:
             continue
         r, c = (_concrete_size(d, sizes) for d in p.symbol.shape)
-        if p.symbol in self_couplings:  # symmetric, zero diagonal on a discrete layer
+        if p.symbol in self_couplings:  # symmetric, zero diagonal on a layer of two-valued units
             m = random_matrix(rng, r, c, "matrix", scale)
             m = (m + m.T) / 2
             out[p.name] = m - np.diag(np.diag(m)) if self_couplings[p.symbol] else m
