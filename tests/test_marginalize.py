@@ -376,3 +376,10 @@ def test_a_transfer_matrix_term_has_no_cumulant_series():
     m, _ = _ring_model(8, [0.5] * 8)
     with pytest.raises(ModelError, match="transfer matrix"):
         cumulant_series(marginalize(m, "s"), 2)
+
+
+def test_a_large_coupled_layer_is_refused_by_the_enumeration_guard():
+    # too large to read its block entry by entry; the refusal gives the enumeration's count
+    m = energy_model([("s", 500, "spin")], {("s", "s"): None}, biases={"s": 0})
+    with pytest.raises(ModelError, match=r"layer 's'.*coupled to each other.*2\^500 = about 10\^150 configurations"):
+        marginalize(m, "s")

@@ -448,7 +448,10 @@ def _integrate_gaussian_mixture(model: EnergyModel, name: str, max_configuration
 def _diagonal_only(model: EnergyModel, q) -> bool:
     if not model.explicit:
         return False
-    m = explicit_block(model, q)
+    try:
+        m = explicit_block(model, q)
+    except ModelError:  # too large to read entry by entry: summed by the general rule, whose guard says why
+        return False
     return all(m[i, j] == 0 for i in range(m.rows) for j in range(m.cols) if i != j)
 
 
@@ -511,8 +514,9 @@ def _sum_by_enumeration(model: EnergyModel, name: str, max_configurations: int) 
     total = count * max([_nested_count(t) for t in model.terms_with(name)], default=1)
     if total > max_configurations:
         nested = f" ({total} with the sums nested inside the terms it enters)" if total != count else ""
+        shown = str(count) if count < 10**15 else f"about 10^{len(str(count)) - 1}"
         raise ModelError(
-            f"summing out layer {name!r} needs explicit enumeration ({why}) of {kind.size}^{lay.size} = {count} "
+            f"summing out layer {name!r} needs explicit enumeration ({why}) of {kind.size}^{lay.size} = {shown} "
             f"configurations{nested}, above the limit max_configurations={max_configurations}"
         )
     # stored structurally: no expansion per configuration (the numeric code evaluates the
@@ -564,7 +568,10 @@ def _chain_or_ring(model: EnergyModel, name: str) -> tuple[tuple[int, ...], bool
     q = model.quadratic.get(name)
     if not model.explicit or q is None or is_zero_matrix(q) or model.terms_with(name) or not lay.kind.is_discrete:
         return None
-    m = explicit_block(model, q)
+    try:
+        m = explicit_block(model, q)
+    except ModelError:  # too large to read entry by entry: the enumeration's guard says why
+        return None
     n = int(lay.size)
     adj: dict[int, set[int]] = {i: set() for i in range(n)}
     for i in range(n):
