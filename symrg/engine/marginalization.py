@@ -1,7 +1,7 @@
 """The marginalization engine: integrate a layer out of an energy model.
 
 With ``t = sum_M W_{ML}^T x_M`` the master identity (docs/marginalization.md, "The master identity") reads
-``E'(rest) = E_rest(rest) - A_L(theta_L + t)``.  Three rules implement it:
+``E'(rest) = E_rest(rest) - A_L(theta_L + t)``.  These rules implement it:
 
 * **Gaussian layer** -- a Gaussian integral.  The result is kept as a
   :class:`~symrg.model.GaussianTerm` ``-1/2 eta^T S eta - 1/2 log det(2 pi S)`` with
@@ -13,7 +13,10 @@ With ``t = sum_M W_{ML}^T x_M`` the master identity (docs/marginalization.md, "T
 * **Discrete layer coupled inside itself or inside a non-polynomial term** -- summed
   configuration by configuration (:class:`~symrg.model.EnumeratedTerm`), explicit mode
   only, below ``max_configurations``.
-
+* **Discrete layer whose self couplings form a chain or a ring** -- a transfer matrix:
+  :class:`~symrg.model.terms.TransferMatrixTerm`, ``-log tr`` of a product of one small
+  matrix per unit (docs/marginalization.md, "Transfer matrices for chains and rings"),
+  above :data:`TRANSFER_MATRIX_ABOVE` configurations or when asked.
 * **Gaussian layer inside terms left by discrete sums** -- a mixture of Gaussians: those
   terms are sums over the configurations of discrete layers, and for each configuration
   the layer's integral is Gaussian; the result is an enumerated term (nested when several
