@@ -301,6 +301,8 @@ def test_homogeneous_ring_matches_the_eigenvalue_formula():
     for k in (0.1, 0.44, 2.0):
         ref = n * np.log(2 * np.cosh(k)) + np.log1p(np.tanh(k) ** n)
         assert float(-z.lambdify()(K=k)) == pytest.approx(ref, rel=1e-13)
+        # the symbolic energy, -log tr of 40 unevaluated matrices, evaluates numerically as it is
+        assert float(-z.energy.xreplace({K: sp.Float(k, 30)})) == pytest.approx(ref, rel=1e-13)
 
 
 def test_chain_and_ring_detection():

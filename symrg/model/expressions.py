@@ -304,6 +304,32 @@ def multispin_expression(model, t: MultispinTerm) -> sp.Expr:
     return -sp.Add(*[c * sp.Add(*prods) for c, prods in groups.items()])
 
 
+class TraceOfProduct(sp.Trace):
+    """``tr(A_1 A_2 ... A_n)`` of explicit matrices, the product left unevaluated.
+
+    Numeric evaluation (``evalf``, ``float``, ``sympy.N``) multiplies the matrices after
+    evaluating each one, so it stays linear in ``n``; multiplying out symbolic matrices
+    (``.doit()``) is left to the caller.
+
+    >>> a = sp.Symbol("a")
+    >>> t = TraceOfProduct(sp.MatMul(*[sp.ImmutableMatrix([[sp.exp(a), 1], [1, sp.exp(-a)]])] * 2, evaluate=False))
+    >>> float(t.xreplace({a: sp.Rational(1, 2)})) == float(2 * sp.cosh(1) + 2)
+    True
+    """
+
+    def _eval_evalf(self, prec):
+        if self.free_symbols:
+            return None  # a partial numeric form would expand the product
+        from mpmath.libmp import prec_to_dps
+
+        dps = prec_to_dps(prec) + 5
+        mats = self.arg.args if isinstance(self.arg, sp.MatMul) else (self.arg,)
+        out = sp.ImmutableMatrix(sp.eye(self.arg.rows))
+        for m in mats:
+            out = (out * sp.ImmutableMatrix(m).evalf(dps)).evalf(dps)
+        return out.trace().evalf(prec_to_dps(prec))
+
+
 def transfer_trace(model, t: TransferMatrixTerm) -> sp.Expr:
     """``tr(T_0 T_1 ... T_{n-1})`` of a :class:`TransferMatrixTerm`, the product left unevaluated.
 
@@ -319,7 +345,7 @@ def transfer_trace(model, t: TransferMatrixTerm) -> sp.Expr:
         sp.ImmutableMatrix([[sp.exp(eta[i] * a - q[i, i] * a**2 / 2 - bond.get(i, 0) * a * b) for b in vals] for a in vals])
         for i in (int(i) for i in t.order)
     ]
-    return sp.Trace(sp.MatMul(*mats, evaluate=False) if len(mats) > 1 else mats[0])
+    return TraceOfProduct(sp.MatMul(*mats, evaluate=False) if len(mats) > 1 else mats[0])
 
 
 def _explicit_argument(model, t) -> list[sp.Expr]:
