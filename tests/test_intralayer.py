@@ -361,3 +361,23 @@ def test_multispin_products_stay_in_the_polynomial_base_of_the_cumulant_series()
     vals = {"G": 0.7, "W": np.array([[0.3], [-0.5], [0.8]])}
     exact = effective_couplings(eff, vals)
     assert abs(exact[0b111] + 0.7) < 1e-12
+
+
+def test_canonical_form_of_a_plaquette_model():
+    from symrg.engine.canonical import canonical_form
+    from symrg.rg.lattice import lattice_model
+
+    m = lattice_model(square(2, periodic=False), {"K": 1, "P": "plaquettes", "h": "field"})
+    cf = canonical_form(m)
+    K, P, h = (sp.Symbol(n, real=True) for n in "KPh")
+    assert cf.coupling("s_1", "s_2", "s_3", "s_4") == -P
+    assert cf.coupling("s_1", "s_2") == -K and cf.coupling("s_1", "s_4") == 0 and cf.coupling("s_3") == -h
+    # the canonical polynomial is the energy on every configuration
+    s = m.layer("s").states
+    x = _configs(SPINS, 4)
+    vals = {K: 0.3, P: -0.7, h: 0.2}
+    poly = sp.lambdify(list(s), cf.expression().xreplace(vals))
+    assert np.max(np.abs(np.array([poly(*row) for row in x]) - lambdify(m)(s=x, K=0.3, P=-0.7, h=0.2))) < 1e-12
+    # a non-polynomial term is still refused, and named
+    with pytest.raises(ModelError, match=r"non-polynomial terms \((Enumerated|TransferMatrix)Term\)"):
+        canonical_form(energy_model([("s", 2, "spin"), ("t", 2, "spin")], {("s", "s"): "J", ("s", "t"): "W"}).marginalize("s"))

@@ -28,7 +28,7 @@ import sympy as sp
 from symrg.engine.marginalization import fold_all
 from symrg.model import services
 from symrg.model.display import Displayed
-from symrg.model.energy import EnergyModel, ModelError
+from symrg.model.energy import EnergyModel, ModelError, MultispinTerm
 from symrg.model.expressions import explicit_block
 from symrg.model.exprs import MatScalar
 from symrg.model.frozen import freeze
@@ -347,6 +347,10 @@ def _coefficients(flat: EnergyModel, units: list, subs: Mapping, ring) -> tuple[
         for i, u in enumerate(xa):
             for j, t in enumerate(xb):
                 add((u, t), -m[i][j])
+    for term in flat.terms:  # products of three or more units (plaquettes): - c prod x
+        xs = flat.layer(term.layer).states
+        for idx, c in term.monomials:
+            add(tuple(xs[i] for i in idx), -ring.from_expr(c))
     # the constant: its 1x1 matrix forms and traces written out
     const = flat.constant.replace(
         lambda e: isinstance(e, sp.Trace), lambda e: sp.Add(*[_to_expr(r[k]) for k, r in enumerate(block(e.arg))])
@@ -392,8 +396,8 @@ def canonical_form(model: EnergyModel, expand: bool = False) -> CanonicalForm:
     if not model.explicit:
         raise ModelError("the canonical form needs explicit (integer) layer sizes")
     flat = fold_all(model)
-    if flat.terms:
-        kinds = ", ".join(sorted({type(t).__name__ for t in flat.terms}))
+    if any(not isinstance(t, MultispinTerm) for t in flat.terms):  # multi-unit products are polynomial
+        kinds = ", ".join(sorted({type(t).__name__ for t in flat.terms if not isinstance(t, MultispinTerm)}))
         raise ModelError(
             f"the energy has non-polynomial terms ({kinds}); its exact multi-body couplings come from "
             "symrg.engine.multilinear (Möbius / Walsh transforms), not from power reduction"
