@@ -269,5 +269,9 @@ def test_lattice_model_errors():
     # fields in a self-coupling pattern belong in the bias: the error says so and names the layer
     with pytest.raises(ModelError, match="layer 's'.*one-unit terms.*lattice_model"):
         energy_model([("s", 4, "spin")], {("s", "s"): ising_model(chain(4), {"K": 1, "h": "field"})})
+    with pytest.raises(ModelError, match="layer 's'.*infinite chain lattice has no finite coupling table"):
+        energy_model([("s", 4, "spin")], {("s", "s"): ising_model(chain(), {"K": 1})})
+    with pytest.raises(ModelError, match="layer 's'.*too small"):
+        energy_model([("s", 2, "spin")], {("s", "s"): ising_model(chain(2), {"L": 2})})
     with pytest.raises(ModelError, match="table has 4 units, layer 's' has 5"):
         energy_model([("s", 5, "spin")], {("s", "s"): ising_model(chain(4), {"K": 1})})

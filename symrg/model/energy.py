@@ -604,7 +604,10 @@ def _self_coupling(lay: Layer, spec: object, explicit: bool, add_param) -> tuple
     zero_diagonal = discrete and kind.square_reduction() is not None
     make_table = getattr(spec, "coupling_table", None)
     if spec is not None and not isinstance(spec, (str, CouplingTable)) and callable(make_table):
-        spec = make_table()  # a LatticeModel, or any object that lists its terms as a table
+        try:
+            spec = make_table()  # a LatticeModel, or any object that lists its terms as a table
+        except (ValueError, TypeError) as e:  # an infinite lattice, a wrapped term: said for this layer
+            raise ModelError(f"{what}: {e}") from None
         if not isinstance(spec, CouplingTable):
             raise ModelError(f"{what}: coupling_table() returned {type(spec).__name__}, not a CouplingTable")
     if spec is None or (isinstance(spec, str) and not _NUMBER.match(spec)):
