@@ -260,11 +260,13 @@ def test_lattice_model_errors():
     from symrg.model.energy import energy_model
     from symrg.rg.lattice import lattice_model
 
-    with pytest.raises(ValueError, match="needs couplings"):
+    with pytest.raises(ModelError, match="needs couplings"):
         lattice_model(chain(4))
-    with pytest.raises(ValueError, match="alone"):
+    with pytest.raises(ModelError, match="alone"):
         lattice_model(ising_model(chain(4), {"K": 1}), {"K": 1})
-    with pytest.raises(ValueError, match="infinite chain lattice has no finite coupling table"):
+    with pytest.raises(ModelError, match="expected a Lattice or a LatticeModel, got dict"):
+        lattice_model({"K": 1})
+    with pytest.raises(ModelError, match="infinite chain lattice has no finite coupling table"):
         ising_model(chain(), {"K": 1}).coupling_table()
     # fields in a self-coupling pattern belong in the bias: the error says so and names the layer
     with pytest.raises(ModelError, match="layer 's'.*one-unit terms.*lattice_model"):

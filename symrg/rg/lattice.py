@@ -45,6 +45,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from symrg.errors import ModelError
 from symrg.model.couplings import CouplingTable
 from symrg.model.energy import EnergyModel, energy_model
 from symrg.model.units import UnitKind
@@ -380,7 +381,7 @@ class LatticeModel:
         CouplingTable(3 units: 3 one-unit terms, 3 two-unit terms)
         """
         if self.lattice.shape is None:
-            raise ValueError(f"the infinite {self.lattice.name} lattice has no finite coupling table; give it a shape")
+            raise ModelError(f"the infinite {self.lattice.name} lattice has no finite coupling table; give it a shape")
         return CouplingTable(self.lattice.num_sites, tuple((idx, self.interactions[a].coupling) for a, idx in self.terms()))
 
     def log_weight(self, configs: np.ndarray, values: Mapping) -> np.ndarray:
@@ -461,14 +462,14 @@ def lattice_model(
     """
     if isinstance(lattice, LatticeModel):
         if couplings is not None:
-            raise ValueError("lattice_model: pass a LatticeModel alone, or a Lattice with couplings")
+            raise ModelError("lattice_model: pass a LatticeModel alone, or a Lattice with couplings")
         lm = lattice
     elif isinstance(lattice, Lattice):
         if couplings is None:
-            raise ValueError("lattice_model: a Lattice needs couplings, e.g. {'K': 1, 'h': 'field'}")
+            raise ModelError("lattice_model: a Lattice needs couplings, e.g. {'K': 1, 'h': 'field'}")
         lm = ising_model(lattice, couplings)
     else:
-        raise TypeError(f"lattice_model: expected a Lattice or a LatticeModel, got {type(lattice).__name__}")
+        raise ModelError(f"lattice_model: expected a Lattice or a LatticeModel, got {type(lattice).__name__}")
     table = lm.coupling_table()
     fields, rest = table.part(1, 1), table.part(2)
     bias: object = fields.field_vector() if len(fields) else 0
