@@ -34,21 +34,25 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import sympy as sp
 
 from symrg.engine.multilinear import configurations, couplings_by_order, exact_couplings, mask_to_subset
+from symrg.errors import BudgetError, ModelError
+from symrg.model.budgets import time_budget
 from symrg.model.display import Displayed
 from symrg.model.frozen import array_hash, arrays_equal, readonly_array
 from symrg.model.numerics import logsumexp
 from symrg.parallel import run_map
 from symrg.rg.coarse import CoarseRule, coarse_rule
 from symrg.rg.lattice import BlockPartition, Lattice, LatticeModel
+from symrg.rg.strip_transfer import strip_log_z, strip_plan
 
 __all__ = [
     "ExactRenormalization",
+    "CouplingClass",
     "exact_renormalization",
     "MAX_ENUMERATION_SITES",
     "MAX_COARSE_SITES",
@@ -64,6 +68,30 @@ MAX_TRANSFER_BLOCK = 10
 #: the enumeration route works in chunks of at most 2^ENUMERATION_CHUNK_SITES fine configurations
 #: (the configurations of the last blocks are fixed per chunk; chunks are the tasks of symrg.parallel.run_map)
 ENUMERATION_CHUNK_SITES = 14
+#: largest number of couplings examined for periodic images (the largest ones first)
+MAX_IMAGE_CHECKS = 4096
+#: largest block (the rule's table has 2^size entries, evaluated before any route starts)
+MAX_BLOCK_SITES = 16
+#: methods of exact_renormalization
+METHODS = ("auto", "enumeration", "transfer", "strip")
+
+
+class CouplingClass(NamedTuple):
+    """Coarse couplings of one geometric kind (see :meth:`ExactRenormalization.classes`).
+
+    ``distances`` are the sorted pairwise distances (minimum image, coarse units, 9
+    digits) of the coarse spins of a coupling; ``value`` the mean coupling of the class, ``members`` their number,
+    ``spread`` its largest minus smallest (zero up to rounding on a translation-invariant
+    lattice), ``images`` whether the class includes couplings that meet their own periodic
+    image (:attr:`ExactRenormalization.periodic_images`).
+    """
+
+    order: int
+    distances: tuple
+    value: float
+    members: int
+    spread: float
+    images: bool
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,15 @@ class ExactRenormalization(Displayed):
         (entry 0: the constant).
     log_z : float
         ``log sum_h exp(-K'(h))``, the fine partition function.
+    boundary : str
+        ``"torus"`` (periodic; a ring in one dimension), ``"cylinder"`` (periodic lattice
+        with the terms wrapping along the second direction removed) or ``"open"``.
+    periodic_images : tuple
+        Block-index tuples of the couplings (above ``1e-12``) that meet their own periodic
+        image: a pair whose displacement and an image of it are equally short (on a
+        coarse 2x2 torus the right and the left neighbour are the same block), or a set of
+        blocks that wraps around the lattice.  Such a coupling is the sum of several
+        couplings of the infinite lattice; text() and latex() say so.
     """
 
     model: LatticeModel
@@ -96,6 +133,8 @@ class ExactRenormalization(Displayed):
     hamiltonian: np.ndarray = field(repr=False)
     couplings: np.ndarray = field(repr=False)
     log_z: float
+    boundary: str = "torus"
+    periodic_images: tuple = ()
 
     def __post_init__(self) -> None:
         # read-only copies: the result is a value (== and hash below compare the arrays)
@@ -103,7 +142,7 @@ class ExactRenormalization(Displayed):
         object.__setattr__(self, "couplings", readonly_array(self.couplings))
 
     def _key(self) -> tuple:
-        return (self.model, self.blocks, self.rule, self.values, self.method, self.log_z)
+        return (self.model, self.blocks, self.rule, self.values, self.method, self.log_z, self.boundary, self.periodic_images)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ExactRenormalization):
@@ -127,7 +166,18 @@ class ExactRenormalization(Displayed):
             top = sorted(rows.items(), key=lambda kv: (-round(abs(kv[1]), 12), kv[0]))[:limit]
             more = f" (+{len(rows) - len(top)} more)" if len(rows) > len(top) else ""
             lines.append(f"  order {order}: " + ", ".join(f"g'{list(k)} = {v:.6g}" for k, v in top) + more)
+        if self.periodic_images:
+            lines.append("  warning: " + self.image_warning())
         return "\n".join(lines)
+
+    def image_warning(self, limit: int = 4) -> str:
+        """One sentence naming the couplings that meet their own periodic image ('' if none)."""
+        if not self.periodic_images:
+            return ""
+        shown = ", ".join(f"g'{list(k)}" for k in self.periodic_images[:limit])
+        more = f" and {len(self.periodic_images) - limit} more" if len(self.periodic_images) > limit else ""
+        return (f"the coarse lattice is so small that {len(self.periodic_images)} coupling(s) meet their own periodic image "
+                f"({shown}{more}); each is a sum of several couplings of the infinite lattice")
 
     def latex(self, tol: float = 1e-12, limit: int = 8) -> str:
         """The largest couplings of each order as ``g'_{S} = value``, one row per order."""
@@ -139,6 +189,10 @@ class ExactRenormalization(Displayed):
             rows.append(rf"\text{{order {order}}} &: " + ", ".join(
                 rf"g'_{{{','.join(map(str, k))}}} = {sp.latex(sp.Float(v, 6))}" for k, v in top))
         rows.append(rf"\log Z &= {sp.latex(sp.Float(self.log_z, 12))}")
+        if self.periodic_images:
+            shown = ", ".join(rf"g'_{{{','.join(map(str, k))}}}" for k in self.periodic_images[:4])
+            more = rf"\text{{ and {len(self.periodic_images) - 4} more}}" if len(self.periodic_images) > 4 else ""
+            rows.append(rf"\text{{periodic images}} &: {shown}{more} \text{{ meet their own image}}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
     @property
@@ -171,14 +225,46 @@ class ExactRenormalization(Displayed):
 
     def extent(self, mask: int) -> float:
         """Largest distance between two blocks of the subset ``mask``, in coarse units
-        (block-centre distance over the scale factor; minimum image when periodic)."""
+        (block-centre distance over the scale factor; minimum image along periodic directions)."""
         sub = mask_to_subset(mask)
         if len(sub) < 2:
             return 0.0
-        c = self.block_centres()
-        b = float(self.blocks.scale_factor)
-        lat = self.model.lattice
-        return max(float(np.linalg.norm(_min_image(c[i] - c[j], lat))) / b for i, j in itertools.combinations(sub, 2))
+        dist = _coarse_geometry(self.model, self.blocks, self.boundary).distance
+        return max(float(dist[i, j]) for i, j in itertools.combinations(sub, 2))
+
+    def classes(self, tol: float = 1e-12, max_order: int = 4) -> dict:
+        """Couplings above ``tol`` of at most ``max_order`` spins, grouped by body number and shape.
+
+        Returns ``{(order, distances, images): CouplingClass}``, sorted; ``distances`` are
+        the sorted pairwise distances of the coarse spins (minimum image, coarse units,
+        rounded to 9 digits) and ``images`` separates the couplings that meet their own
+        periodic image (their shape on the infinite lattice is not defined).  On the square lattice with ``b x b`` blocks,
+        ``(2, (1.0,), False)`` is the nearest-neighbour coupling, ``(2, (1.414213562,), False)``
+        the diagonal one and ``(4, (1.0, 1.0, 1.0, 1.0, 1.414213562, 1.414213562), False)``
+        the four-spin plaquette.
+        """
+        geo = _coarse_geometry(self.model, self.blocks, self.boundary)
+        masks = np.flatnonzero(np.abs(self.couplings) > tol)
+        masks = masks[(masks > 0) & (np.bitwise_count(masks.astype(np.uint64)) <= max_order)]
+        flagged = set(self.periodic_images)
+        groups: dict = {}
+        for m in masks:
+            sub = mask_to_subset(int(m))
+            d = tuple(sorted(round(float(geo.distance[i, j]), 9) for i, j in itertools.combinations(sub, 2)))
+            groups.setdefault((len(sub), d, sub in flagged), []).append(float(self.couplings[m]))
+        out = {}
+        for key in sorted(groups):
+            vals = np.array(groups[key])
+            out[key] = CouplingClass(key[0], key[1], float(vals.mean()), len(vals), float(vals.max() - vals.min()), key[2])
+        return out
+
+    def class_value(self, order: int, distances: Sequence[float], tol: float = 0.0) -> float:
+        """Mean coupling of the shape ``(order, distances)``: of the couplings free of periodic
+        images if there are any, else of those with images (0 when none is above ``tol``)."""
+        key = (int(order), tuple(round(float(x), 9) for x in sorted(distances)))
+        table = self.classes(tol, max_order=int(order))
+        found = table.get(key + (False,), table.get(key + (True,)))
+        return 0.0 if found is None else found.value
 
     def range_profile(self, tol: float = 1e-12) -> dict:
         """``{(order, extent): max |g'|}`` over couplings above ``tol`` (order >= 1);
@@ -207,6 +293,75 @@ def _min_image(v: np.ndarray, lat: Lattice) -> np.ndarray:
     return best
 
 
+@dataclass(frozen=True)
+class _CoarseGeometry:
+    """Blocks as points of the coarse lattice: integer superlattice coordinates, minimum images.
+
+    ``disp[i, j]`` is the shortest periodic image of ``c_j - c_i`` (superlattice units),
+    ``distance[i, j]`` its length in coarse units (the superlattice metric over the scale
+    factor squared), ``ambiguous[i, j]`` whether another image is equally short.
+    """
+
+    coords: np.ndarray
+    disp: np.ndarray
+    distance: np.ndarray
+    ambiguous: np.ndarray
+    gram: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def _coarse_geometry(model: LatticeModel, blocks: BlockPartition, boundary: str) -> _CoarseGeometry:
+    lat = model.lattice
+    assert lat.shape is not None
+    d = lat.dim
+    sites = lat.sites()
+    coords = np.array([blocks.locate(sites[blk[0]])[0] for blk in blocks.blocks()], dtype=np.int64).reshape(-1, d)
+    S = sp.Matrix(blocks.superlattice)
+    gram = np.array((S * lat.gram * S.T / blocks.scale_factor ** 2).applyfunc(sp.nsimplify).tolist(), dtype=float)
+    periodic_dirs = [] if boundary == "open" else [0] if boundary == "cylinder" else list(range(d))
+    periods = []
+    for i in periodic_dirs:
+        v = blocks._in_superlattice(tuple(lat.shape[i] if j == i else 0 for j in range(d)))
+        assert v is not None  # checked by BlockPartition on periodic lattices
+        periods.append(np.array(v, dtype=np.int64))
+    shifts = np.array([sum((n * p for n, p in zip(ns, periods)), np.zeros(d, dtype=np.int64))
+                       for ns in itertools.product(range(-3, 4), repeat=len(periods))]).reshape(-1, d)
+    raw = coords[None, :, :] - coords[:, None, :]  # c_j - c_i
+    cand = raw[:, :, None, :] + shifts[None, None, :, :]
+    norm2 = np.einsum("ijka,ab,ijkb->ijk", cand, gram, cand)
+    best = norm2.min(axis=2)
+    arg = norm2.argmin(axis=2)
+    ties = (np.abs(norm2 - best[:, :, None]) < 1e-9).sum(axis=2) > 1
+    disp = np.take_along_axis(cand, arg[:, :, None, None], axis=2)[:, :, 0, :]
+    for a in (coords, disp, best, ties, gram):
+        a.setflags(write=False)
+    return _CoarseGeometry(coords, disp, np.sqrt(np.maximum(best, 0.0)), ties, gram)
+
+
+def _image_couplings(couplings: np.ndarray, geo: _CoarseGeometry, tol: float = 1e-12) -> tuple:
+    """Subsets (above ``tol``, the largest ``MAX_IMAGE_CHECKS`` first) that meet their own periodic image.
+
+    A pair does when its displacement and another image are equally short; a larger set
+    when it has such a pair, or when placing its blocks at their shortest displacements
+    from the first one changes some other pairwise distance (the set wraps around).
+    """
+    idx = np.flatnonzero(np.abs(couplings) > tol)
+    idx = idx[np.bitwise_count(idx.astype(np.uint64)) >= 2]
+    idx = idx[np.argsort(-np.abs(couplings[idx]), kind="stable")][:MAX_IMAGE_CHECKS]
+    out = []
+    for m in sorted(int(i) for i in idx):
+        sub = list(mask_to_subset(m))
+        if geo.ambiguous[np.ix_(sub, sub)].any():
+            out.append(tuple(sub))
+            continue
+        lift = geo.disp[sub[0], sub]  # positions relative to the first block
+        rel = lift[None, :, :] - lift[:, None, :]
+        d2 = np.einsum("ija,ab,ijb->ij", rel, geo.gram, rel)
+        if np.abs(np.sqrt(np.maximum(d2, 0.0)) - geo.distance[np.ix_(sub, sub)]).max() > 1e-9:
+            out.append(tuple(sub))
+    return tuple(sorted(out, key=lambda t: (len(t), t)))
+
+
 def check_same_lattice(model: LatticeModel, blocks: BlockPartition) -> None:
     """Refuse blocks of another lattice than the model's."""
     if blocks.lattice != model.lattice:
@@ -221,6 +376,11 @@ def exact_renormalization(
     method: str = "auto",
     *,
     client: object = None,
+    boundary: str | None = None,
+    chunks: int | None = None,
+    progress: bool | None = None,
+    max_work: float | None = None,
+    time_limit: float | None = None,
 ) -> ExactRenormalization:
     """Exact ``K'(h)`` of a finite lattice and all its couplings (Walsh transform).
 
@@ -231,19 +391,35 @@ def exact_renormalization(
     rule : CoarseRule or rule name
     values : mapping
         Numeric value of every coupling (and of symbolic rule parameters), by symbol or name.
-    method : {"auto", "enumeration", "transfer"}
+    method : {"auto", "enumeration", "transfer", "strip"}
         ``"transfer"`` needs a periodic chain whose interactions reach at most into the
-        next block; ``"auto"`` picks it for periodic chains, enumeration otherwise.
+        next block; ``"strip"`` (two-dimensional lattices, :mod:`symrg.rg.strip_transfer`)
+        transfers along rows, which must be short (at most ``MAX_ROW_WIDTH`` spins);
+        ``"auto"`` picks the transfer for periodic chains, the strip route in two
+        dimensions (enumeration when the strip route cannot cut the lattice into rows)
+        and enumeration otherwise.
     client : dask.distributed.Client, optional
-        Run the chunks of the enumeration on this cluster (default: the client of
+        Run the chunks (enumeration: fixed last blocks; strip route: ranges of boundary-row
+        configurations) on this cluster (default: the client of
         :func:`symrg.parallel.use_client`, else locally); the result is the same as the
         local run (docs/numerics.md, "Parallel sums").
+    boundary : {"torus", "cylinder", "open"}, optional
+        Default: ``"torus"`` on a periodic lattice, ``"open"`` on an open one.
+        ``"cylinder"`` (strip route, periodic 2D lattices) removes the terms that wrap
+        along the second lattice direction.
+    chunks, progress, max_work
+        Strip route: number of chunks, progress bar, budget of multiply-adds
+        (:func:`symrg.rg.strip_transfer.strip_log_z`).
+    time_limit : float, optional
+        Seconds; the local computation stops with a ``BudgetError`` once they have passed.
 
     Raises
     ------
     ValueError
         Lattice too large to enumerate (more than ``MAX_ENUMERATION_SITES`` fine sites),
-        more than ``MAX_COARSE_SITES`` blocks, or unknown method.
+        more than ``MAX_COARSE_SITES`` blocks, an unknown method or boundary.
+    BudgetError
+        The strip route would exceed its size or work budget, or ``time_limit`` passed.
 
     Examples
     --------
@@ -253,40 +429,74 @@ def exact_renormalization(
     >>> b = exact_renormalization(m, chain_blocks(m.lattice, 3), "majority", {"K": 0.5}, "transfer")
     >>> bool(abs(a.couplings - b.couplings).max() < 1e-12)
     True
+
+    A 6x6 torus with 2x2 majority blocks (a coarse 3x3 torus) by the strip route:
+
+    >>> from symrg.rg.lattice import square, square_blocks
+    >>> from symrg.rg.coarse import majority
+    >>> sq = ising_model(square(6), {"K": 1})
+    >>> ex = exact_renormalization(sq, square_blocks(sq.lattice, 2), majority(tie="random"), {"K": 0.3})
+    >>> ex.method, ex.periodic_images[0]        # a row of 3 blocks closes around the coarse torus
+    ('strip transfer matrix', (0, 1, 2, 3))
+    >>> round(ex.class_value(2, [1.0]), 10), round(ex.class_value(2, [2 ** 0.5]), 10)  # nearest, diagonal
+    (0.1756322561, 0.0224086897)
     """
     check_same_lattice(model, blocks)
     lat = model.lattice
     if lat.shape is None:
         raise ValueError("exact_renormalization needs a finite lattice (give the lattice a shape); use cumulant_rg for the infinite lattice")
     rule = coarse_rule(rule)
-    methods = ("auto", "enumeration", "transfer")
-    if method not in methods:
-        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(methods)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
+    natural = "torus" if lat.periodic else "open"
+    boundary = natural if boundary is None else boundary
+    if boundary not in ("torus", "cylinder", "open"):
+        raise ModelError(f"unknown boundary {boundary!r}; valid boundaries: torus, cylinder, open")
     is_ring = lat.dim == 1 and lat.periodic
-    if method == "auto":
-        method = "transfer" if is_ring else "enumeration"
     names = {str(c) for c in model.couplings}
     coupling_vals = {k: v for k, v in values.items() if str(k) in names}
     rule_vals = {k: v for k, v in values.items() if str(k) not in names}
-    table = rule.numeric_table(blocks.size, rule_vals)
+    if blocks.size > MAX_BLOCK_SITES:
+        raise BudgetError(f"blocks of {blocks.size} sites: the rule's table would have 2^{blocks.size} entries, "
+                          f"above the limit of {MAX_BLOCK_SITES} sites per block (MAX_BLOCK_SITES)")
     nblocks = lat.num_sites // blocks.size
     if nblocks > MAX_COARSE_SITES:
         raise ValueError(f"{nblocks} blocks give 2^{nblocks} coarse configurations, above the limit of {MAX_COARSE_SITES} coarse sites (MAX_COARSE_SITES)")
-    if method == "transfer":
-        if not is_ring:
-            raise ValueError(f"method='transfer' needs a periodic chain, got {lat!r}")
-        logz_h = _transfer_log_z(model, blocks, table, coupling_vals)
-        label = "transfer matrix"
-    else:
-        logz_h = _enumeration_log_z(model, blocks, table, coupling_vals, client=client)
-        label = "enumeration"
+    table = rule.numeric_table(blocks.size, rule_vals)
+    plan = None
+    if method == "strip" or (method == "auto" and lat.dim == 2):
+        try:
+            plan = strip_plan(model, blocks, coupling_vals, table, boundary)
+            method = "strip"
+        except ModelError:
+            if method == "strip" or boundary != natural or lat.num_sites > MAX_ENUMERATION_SITES:
+                raise
+            method = "enumeration"  # geometry the strip route cannot cut: small enough to enumerate
+    elif method == "auto":
+        method = "transfer" if is_ring else "enumeration"
+    if method != "strip" and boundary != natural:
+        raise ModelError(f"boundary {boundary!r} is available on the strip route (method='strip') only; the {method} route uses the lattice's own ({natural})")
+    with time_budget(time_limit, "exact_renormalization"):
+        if method == "strip":
+            assert plan is not None
+            logz_h = strip_log_z(plan, chunks=chunks, client=client, progress=progress, max_work=max_work)
+            label = "strip transfer matrix"
+        elif method == "transfer":
+            if not is_ring:
+                raise ValueError(f"method='transfer' needs a periodic chain, got {lat!r}")
+            logz_h = _transfer_log_z(model, blocks, table, coupling_vals)
+            label = "transfer matrix"
+        else:
+            logz_h = _enumeration_log_z(model, blocks, table, coupling_vals, client=client)
+            label = "enumeration"
     if not np.all(np.isfinite(logz_h)):
         bad = int(np.flatnonzero(~np.isfinite(logz_h))[0])
         raise ValueError(f"coarse configuration {bad} has zero probability under rule {rule.name}: K'(h) is infinite there")
     log_z = logsumexp(logz_h)
     couplings = exact_couplings(logz_h, "spin")
     vals = tuple((str(k), float(v)) for k, v in values.items())
-    return ExactRenormalization(model, blocks, rule, vals, label, -logz_h, couplings, log_z)
+    images = _image_couplings(couplings, _coarse_geometry(model, blocks, boundary))
+    return ExactRenormalization(model, blocks, rule, vals, label, -logz_h, couplings, log_z, boundary, images)
 
 
 def _enumeration_log_z(model: LatticeModel, blocks: BlockPartition, table: np.ndarray, values: Mapping, client: object = None) -> np.ndarray:
