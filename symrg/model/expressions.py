@@ -51,7 +51,7 @@ def _text(expr) -> str:
 def explicit_block(model, expr):
     """The explicit entries of a block: parameters replaced by their entries.
 
-    Named intermediates stay symbolic (their entries print as ``C_{0, 1}``).
+    Named intermediates stay symbolic (their entries print 1-based, ``C_{12}`` for ``C[0, 1]``).
     Raises when the block is too large to expand (see ``MAX_EXPLICIT_ENTRIES``).
     """
     cost = expansion_cost(expr)
