@@ -346,3 +346,18 @@ def test_time_limit_stops_the_sum():
     model = ising_model(square(8, 8), {"K": 1})
     with pytest.raises(BudgetError, match="time budget exceeded: exact_renormalization"):
         exact_renormalization(model, square_blocks(model.lattice, 2), majority(tie="random"), {"K": 0.3}, time_limit=1e-3)
+
+
+# -- the chunks on a Dask cluster ----------------------------------------------------------------
+def test_strip_chunks_on_a_dask_cluster_equal_the_local_run():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (symrg[distributed])")
+    model = ising_model(square(6, 6), {"K": 1, "h": "field"})
+    blocks = square_blocks(model.lattice, 2)
+    vals = {"K": 0.44, "h": 0.05}
+    local = exact_renormalization(model, blocks, majority(tie="random"), vals, chunks=16)
+    one = exact_renormalization(model, blocks, majority(tie="random"), vals, chunks=1)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
+        with distributed.Client(cluster) as client:
+            remote = exact_renormalization(model, blocks, majority(tie="random"), vals, chunks=16, client=client)
+    assert np.array_equal(local.hamiltonian, remote.hamiltonian)  # the same chunks, the same arithmetic
+    assert np.abs(one.couplings - remote.couplings).max() < 1e-13

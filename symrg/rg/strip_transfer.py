@@ -286,9 +286,10 @@ def _plan_along(model: LatticeModel, blocks: BlockPartition, values: Mapping, ta
                 terms.append((vals[a], *_factor(pts, t, u, W)))
     facs: list[tuple[int, int, tuple]] = []  # blocks: (hi, span, cells)
     sites = lat.sites()
+    m0 = blocks.motif[0]
     for blk in blocks.blocks():
-        c, _ = blocks.locate(sites[blk[0]])
-        pts = [blocks.site(c, k) for k in range(blocks.size)]
+        # unwrapped sites: the first site plus the motif offsets (blocks.site(c, k) without solving for c)
+        pts = [tuple(a + o - z for a, o, z in zip(sites[blk[0]], off, m0)) for off in blocks.motif]
         if not wrap_t and any(not 0 <= q[t] < R for q in pts):
             raise ModelError(f"block {blk} wraps across the open ends of the {boundary}; use a torus or blocks that fit")
         facs.append(_factor(pts, t, u, W))
