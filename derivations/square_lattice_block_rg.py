@@ -49,7 +49,7 @@ def _torus_log_z(K: float, n: int) -> float:
 
 
 def derivation() -> Derivation:
-    doc = Derivation("Exact block RG of the square Ising lattice: 2x2 majority rule")
+    doc = Derivation("Exact block RG of the square Ising lattice: 2×2 majority rule")
     doc.section(
         "Construction",
         r"Square lattice with $-K(x) = K \sum_{\langle i j \rangle} x_i x_j$, blocks of $2 \times 2$ sites, "
