@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from benchmarks.bench_blockrg import walsh_coefficients
 from benchmarks.harness import Case, faster_than, ratio_at_least
 from symrg.rg.block_exact import exact_renormalization
 from symrg.rg.coarse import majority
@@ -57,13 +58,7 @@ def _baseline(lx: int, ly: int) -> np.ndarray:
             p = table[sum(((k >> q) & 1) << a for a, q in enumerate(blk))]
             F = np.concatenate([F * (1 - p), F * p])
         Z += F.sum(axis=1)
-    a = np.log(Z)
-    size, h = a.shape[0], 1
-    while h < size:  # Walsh-Hadamard butterfly, bit order h_j = bit j
-        a = a.reshape(-1, 2, h)
-        a = np.stack([a[:, 0] + a[:, 1], a[:, 1] - a[:, 0]], axis=1).reshape(-1)
-        h *= 2
-    return a / size
+    return walsh_coefficients(np.log(Z))
 
 
 def cases(smoke: bool = False) -> list[Case]:

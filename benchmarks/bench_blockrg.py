@@ -57,10 +57,13 @@ def _baseline(n: int) -> np.ndarray:
         T = np.einsum("rcs,hc->rhs", T, P).reshape(T.shape[0], -1)
         if j < nb - 1:
             T = T.reshape(T.shape[0] // 4, 4, -1)
-    a = np.log(T.reshape(-1)) + top
-    size = a.shape[0]
-    h = 1
-    while h < size:  # Walsh-Hadamard butterfly, bit order h_j = bit j
+    return walsh_coefficients(np.log(T.reshape(-1)) + top)
+
+
+def walsh_coefficients(a: np.ndarray) -> np.ndarray:
+    """Coefficients of a function of spins given on all configurations (bit j = spin j), by the Walsh-Hadamard butterfly."""
+    size, h = a.shape[0], 1
+    while h < size:
         a = a.reshape(-1, 2, h)
         a = np.stack([a[:, 0] + a[:, 1], a[:, 1] - a[:, 0]], axis=1).reshape(-1)
         h *= 2
