@@ -274,3 +274,101 @@ def test_nested_absolute_values_pair_as_written():
         read_latex(r"\left| x + y")
     with pytest.raises(ClaimError, match="without its opening"):
         read_latex(r"x \right|")
+
+
+# --------------------------------------------------------------------------------------
+# the model's own LaTeX symbols (symrg.model.naming.latex_name, latex_names overrides)
+# --------------------------------------------------------------------------------------
+
+
+def _four(sizes=(2, 2, 2, 2), **kw):
+    from symrg.model.energy import dbm
+
+    return dbm(list(sizes), ["spin", "bernoulli", "spin", "bernoulli"], ["v", "h1", "h2", "h3"],
+               ["W_vh1", "W_h1h2", "W_h2h3"], **kw)
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def test_default_symbols_read_as_the_models_entries():
+    ns = Namespace.from_model(_four())
+    for tex, name in [
+        (r"h^{(1)}_{2}", "h1_2"), (r"h^{(3)}_1", "h3_1"), (r"v_{2}", "v_2"),
+        (r"b^{(h^{(2)})}_{1}", "b_h2_1"), (r"b^{(v)}_{2}", "b_v_2"),
+        (r"W^{(v,h^{(1)})}_{1,2}", "W_vh1_{12}"), (r"W^{(v,h^{(1)})}_{12}", "W_vh1_{12}"),  # commas or not
+        (r"W^{(h^{(2)},h^{(3)})}_{2,1}", "W_h2h3_{21}"),
+        (r"{W^{(h^{(1)},h^{(2)})}}_{2,2}", "W_h1h2_{22}"), (r"W^{(h^{(1)}, h^{ ( 1 ) })}", None),
+    ]:
+        if name is None:
+            with pytest.raises(ClaimError):
+                parse_claim(tex, ns)
+            continue
+        got = parse_claim(tex, ns)
+        assert got == _sym(name) and got.name == name, tex
+    # the symbol without an index is the layer or the matrix itself
+    assert parse_claim(r"h^{(2)}", ns).name == "h2"
+    assert parse_claim(r"W^{(v,h^{(1)})}", ns).name == "W_vh1"
+    # powers and products after an entry read as usual
+    assert parse_claim(r"2 h^{(1)}_{2}^{2} W^{(v,h^{(1)})}_{2,1}", ns) == 2 * _sym("h1_2") ** 2 * _sym("W_vh1_{21}")
+
+
+def test_wide_layers_read_their_comma_indices():
+    ns = Namespace.from_model(_four((2, 12, 2, 2)))
+    assert parse_claim(r"h^{(1)}_{12}", ns).name == "h1_12"  # one unit, never row 1 column 2
+    assert parse_claim(r"b^{(h^{(1)})}_{11}", ns).name == "b_h1_11"
+    assert parse_claim(r"W^{(v,h^{(1)})}_{2,12}", ns).name == "W_vh1_{2,12}"
+    assert parse_claim(r"W^{(h^{(1)},h^{(2)})}_{10,1}", ns).name == "W_h1h2_{10,1}"
+    for bad, msg in [(r"h^{(1)}_{13}", "out of range"), (r"W^{(v,h^{(1)})}_{3,1}", "out of range"),
+                     (r"h^{(1)}_{i}", "written with numbers"), (r"W^{(v,h^{(1)})}_{112}", "two indices")]:
+        with pytest.raises(ClaimError, match=msg):
+            parse_claim(bad, ns)
+
+
+def test_user_symbols_read_as_the_models_entries():
+    m = _four(latex_names={"h1": r"\tilde h", "W_vh1": "w", "b_v": r"\theta", "h3": r"\mathbf{s}"})
+    ns = Namespace.from_model(m)
+    assert parse_claim(r"\tilde h_{2}", ns).name == "h1_2"
+    assert parse_claim(r"\tilde{h}_2", ns).name == "h1_2"  # braces around an argument do not matter
+    assert parse_claim(r"{\tilde h}_{1}", ns).name == "h1_1"
+    assert parse_claim(r"w_{1,2}", ns).name == "W_vh1_{12}"
+    assert parse_claim(r"\theta_{1}", ns).name == "b_v_1"
+    assert parse_claim(r"\mathbf{s}_{2}", ns).name == "h3_2"
+    # the defaults of the others follow the user's symbols, as the printer writes them
+    assert parse_claim(r"b^{(\tilde h)}_{2}", ns).name == "b_h1_2"
+    assert parse_claim(r"W^{(\tilde h,h^{(2)})}_{1,2}", ns).name == "W_h1h2_{12}"
+    assert parse_claim(r"W^{(h^{(2)},\mathbf{s})}_{2,1}", ns).name == "W_h2h3_{21}"
+    # an overridden name's default symbol is not the model's any more
+    with pytest.raises(ClaimError, match=r"(unknown name|not supported)"):
+        parse_claim(r"b^{(v)}_{1}", ns)
+    # an unknown command names the model's symbols
+    with pytest.raises(ClaimError, match=r"the model's symbols: .*\\tilde h"):
+        parse_claim(r"\hat h_{1}", ns)
+
+
+def test_two_names_printing_one_symbol_are_refused_as_ambiguous():
+    m = _four(latex_names={"h1": r"\tilde h", "h2": r"\tilde{h}"})
+    ns = Namespace.from_model(m)
+    with pytest.raises(ClaimError, match=r"ambiguous: the model prints h1 and h2"):
+        parse_claim(r"\tilde h_{1}", ns)
+    with pytest.raises(ClaimError, match=r"ambiguous"):
+        parse_claim(r"b^{(\tilde{h})}_{1}", ns)
+    # symbols that differ stay readable
+    assert parse_claim(r"v_{1}", ns).name == "v_1"
+
+
+def test_symbol_table_is_built_from_the_model_and_longest_first():
+    from symrg.model.naming import model_symbols
+    from symrg.verify.latex_reader import symbol_table
+
+    m = _four(latex_names={"h2": r"\tilde h"})
+    ns = Namespace.from_model(m)
+    # every symbol the model prints, and nothing else, is in the table
+    assert {tex: {n} for n, tex in model_symbols(m).items()} == ns.latex_symbols
+    rows = symbol_table(ns.latex_symbols)
+    assert [len(k) for k, _, _ in rows] == sorted((len(k) for k, _, _ in rows), reverse=True)
+    names = {n for _, ns_, _ in rows for n in ns_}
+    assert names == {"h1", "h2", "h3", "b_v", "b_h1", "b_h2", "b_h3", "W_vh1", "W_h1h2", "W_h2h3"}  # v reads as v
+    # the full printed equation reads back, left side included
+    assert read_latex(m.latex(), ns) == m.energy

@@ -96,6 +96,7 @@ __all__ = [
     "normalize_sympy_syntax",
     "read_equations",
     "read_latex",
+    "symbol_table",
     "sympy_syntax_tree",
 ]
 
@@ -262,6 +263,8 @@ def _tokenize(source: str) -> list[_Tok]:
                 continue
             if c in "{}":
                 out.append(_Tok("sym", "\\" + c, pos, m.end()))
+            elif c == "_":  # only inside a model's symbol (\mathrm{my\_rate}); anywhere else unexpected
+                out.append(_Tok("sym", "\\_", pos, m.end()))
             else:
                 raise claim_error(f"{s!r} is not allowed here", source, pos)
         elif kind == "row":
@@ -369,6 +372,40 @@ def name_key(name: str) -> str:
 _CLOSE = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
 
 
+#: the tokens of a model's LaTeX symbol (braces dropped), the names printing it, the symbol
+_SymbolRow = tuple[tuple[tuple[str, str], ...], frozenset, str]
+
+
+def symbol_table(symbols: Mapping[str, Any]) -> list[_SymbolRow]:
+    r"""The lookup table of a model's LaTeX symbols, longest first.
+
+    ``symbols`` maps each LaTeX symbol to the names of the layers and parameters that print
+    it (:attr:`symrg.verify.parsing.Namespace.latex_symbols`, built from
+    :func:`symrg.model.naming.model_symbols`: the user's ``latex_names`` or the default
+    :func:`symrg.model.naming.latex_name`).  A symbol is compared token by token with
+    its braces dropped (``	ilde{h}`` is ``	ilde h``); two names printing the same tokens
+    share one row, which the reader refuses as ambiguous.  A one-letter symbol that is
+    its own name (``v``, ``eta`` for ``beta``) is left to the ordinary reading of names.
+
+    >>> [(k, sorted(n)) for k, n, _ in symbol_table({"h^{(1)}": {"h1"}, r"\tilde{h}": {"h2"}, "v": {"v"}})]
+    [((('letter', 'h'), ('sym', '^'), ('sym', '('), ('num', '1'), ('sym', ')')), ['h1']), ((('cmd', 'tilde'), ('letter', 'h')), ['h2'])]
+    """
+    rows: dict[tuple, set] = {}
+    tex_of: dict[tuple, str] = {}
+    for tex, names in symbols.items():
+        try:
+            toks = _tokenize(tex)
+        except ClaimError:  # a symbol the reader cannot tokenize cannot be written in a claim either
+            continue
+        key = tuple((t.kind, t.text) for t in toks if not (t.kind == "sym" and t.text in ("{", "}")))
+        if key:
+            rows.setdefault(key, set()).update(names)
+            tex_of.setdefault(key, tex)
+    out = [(k, frozenset(n), tex_of[k]) for k, n in rows.items()
+           if not (len(k) == 1 and k[0][0] in ("letter", "cmd") and n == {k[0][1]})]
+    return sorted(out, key=lambda r: (-len(r[0]), r[2]))
+
+
 class _Reader:
     """Recursive descent over the tokens of one side of an equation."""
 
@@ -380,6 +417,7 @@ class _Reader:
         self.end = end
         self.depth = 0
         self.bars = 0  # open |...| groups
+        self.symbols = symbol_table(getattr(ns, "latex_symbols", None) or {})
 
     # -- helpers ------------------------------------------------------------------------
     def peek(self, k: int = 0) -> _Tok | None:
@@ -695,6 +733,11 @@ class _Reader:
             return ns.entries[(base, tuple(int(ch) for ch in plain))]
         if plain.isdigit() and (base, (int(plain),)) in ns.entries:
             return ns.entries[(base, (int(plain),))]
+        obj = ns.names.get(base)
+        if plain.isdigit() and isinstance(obj, sp.MatrixSymbol) and obj.shape[1].is_Integer:
+            # an entry of an explicit matrix without its own symbol (a named intermediate: C_{12})
+            per_digit = obj.shape[1] != 1 and len(plain) > 1
+            return self.guard(tok, ns.entry, base, tuple(int(ch) for ch in plain) if per_digit else (int(plain),))
         wide = sub.startswith("{") and ("," in plain or (plain.isdigit() and len(plain) > 1) or len(plain) > 1)
         return self.resolve(f"{base}_{sub}" if wide else f"{base}_{plain}", tok)
 
@@ -715,10 +758,84 @@ class _Reader:
             raise self.error(f"empty \\{cmd.text}{{}}", cmd)
         return word
 
+    # -- the model's own symbols -------------------------------------------------------------
+    def _match(self, key: tuple, start: int) -> int | None:
+        """The index after the symbol ``key`` written at ``start`` (braces skipped), or None."""
+        k, depth, n = start, 0, 0
+        while n < len(key):
+            if k >= len(self.toks):
+                return None
+            t = self.toks[k]
+            if t.kind == "sym" and t.text == "{":
+                depth += 1
+            elif t.kind == "sym" and t.text == "}":
+                if depth == 0:
+                    return None
+                depth -= 1
+            elif (t.kind, t.text) != key[n]:
+                return None
+            else:
+                n += 1
+            k += 1
+        while depth and k < len(self.toks) and self.toks[k].kind == "sym" and self.toks[k].text == "}":
+            depth -= 1
+            k += 1
+        return k if depth == 0 else None
+
+    def model_symbol(self) -> Any:
+        """A layer, parameter or entry written with the model's LaTeX symbol, or None.
+
+        ``h^{(1)}_{2}`` is the unit ``h1_2``, ``W^{(v,h^{(1)})}_{1,2}`` the entry
+        ``W_vh1_{12}``, ``\tilde h_{2}`` the unit ``h1_2`` when ``h1`` prints as
+        ``\tilde h``; the longest symbol written here wins.
+        """
+        start = self.i
+        for key, names, tex in self.symbols:
+            end = self._match(key, start)
+            if end is not None:
+                break
+        else:
+            return None
+        tok = self.toks[start]
+        if len(names) > 1:
+            raise self.error(f"the symbol {tex} is ambiguous: the model prints {' and '.join(sorted(names))} "
+                             "with it (give them different latex_names)", tok)
+        name = next(iter(names))
+        self.i = end
+        if not self.at("sym", "_"):
+            return self.guard(tok, self.ns.resolve, name)
+        self.take()
+        sub_tok = self.peek()
+        _, plain = self.subscript()
+        parts = plain.split(",")
+        if not all(p.isdigit() for p in parts):
+            raise self.error(f"an entry of {tex} ({name}) is written with numbers, e.g. {tex}_{{1}}; "
+                             f"found the subscript {plain!r}", sub_tok)
+        obj = self.ns.names.get(name)
+        shape = obj.shape if isinstance(obj, sp.MatrixSymbol) else None
+        if len(parts) > 1:
+            options = [tuple(int(p) for p in parts)]
+        elif shape is not None and shape[1] == 1:
+            options = [(int(plain),)]  # a layer or a field: one index, as printed (h^{(1)}_{12})
+        elif shape is not None:
+            options = [tuple(int(ch) for ch in plain)]  # a matrix printed without commas: one digit each
+        else:
+            options = [(int(plain),)] + ([tuple(int(ch) for ch in plain)] if len(plain) > 1 else [])
+        found = {o: self.ns.entries[(name, o)] for o in options if (name, o) in self.ns.entries}
+        if len(set(found.values())) > 1:
+            raise self.error(f"{tex}_{{{plain}}} is ambiguous: write the indices with commas", sub_tok)
+        if found:
+            return next(iter(found.values()))
+        return self.guard(sub_tok, self.ns.entry, name, options[-1])
+
     def primary(self) -> Any:
         t = self.peek()
         if t is None:
             raise self.error("unexpected end of the formula (an operand is missing)", None)
+        if self.symbols and (t.kind in ("letter", "cmd") or (t.kind == "sym" and t.text == "{")):
+            value = self.model_symbol()
+            if value is not None:
+                return value
         if t.kind == "num":
             return self.number(self.take())
         if t.kind == "letter":
@@ -788,8 +905,13 @@ class _Reader:
             return self.matrix()
         if cmd in _RELATIONS or cmd in _EQUALS:
             raise self.error(f"unexpected relation \\{cmd}", t)
+        known = ""
+        if self.symbols:  # the model's symbols are what a claim copied from its LaTeX uses
+            shown = sorted(tex for _, _, tex in self.symbols)
+            known = f"; the model's symbols: {', '.join(shown[:12])}{', ...' if len(shown) > 12 else ''}"
         raise self.error(f"LaTeX command \\{cmd} is not supported (allowed: \\frac, \\sqrt, \\log, \\ln, \\exp, "
-                         "\\cosh, \\sinh, \\tanh, \\det, \\operatorname{...}, \\left( \\right), \\cdot, \\pi, Greek letters)", t)
+                         "\\cosh, \\sinh, \\tanh, \\det, \\operatorname{...}, \\left( \\right), \\cdot, \\pi, "
+                         f"Greek letters){known}", t)
 
     def bars_group(self) -> Any:
         open_ = self.take()
@@ -1073,7 +1195,7 @@ def _lhs_name(toks: list[_Tok]) -> str | None:
             if j != len(toks) - 1:
                 return None
             inner = "".join(("\\" + u.text if u.kind == "cmd" else u.text) for u in toks[k + 1:j])
-            if not re.fullmatch(r"[A-Za-z0-9_,'{}\\]+", inner):
+            if not re.fullmatch(r"[A-Za-z0-9_,'{}\\^()]+", inner):  # H(v, h^{(1)}): layers' symbols
                 return None
             return name_key(out + "(" + inner + ")")
         else:

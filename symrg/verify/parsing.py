@@ -62,7 +62,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ClaimError
 from symrg.model.exprs import MatScalar
-from symrg.model.naming import subscript_indices
+from symrg.model.naming import model_symbols, subscript_indices
 
 __all__ = [
     "ClaimError",
@@ -324,6 +324,9 @@ class Namespace:
     entries: dict = field(default_factory=dict)
     strict: bool = False
     aliases: dict = field(default_factory=dict)
+    #: the LaTeX symbol of every layer and parameter of the models added -> their names
+    #: (:func:`symrg.model.naming.model_symbols`); the LaTeX reader looks symbols up here
+    latex_symbols: dict = field(default_factory=dict)
 
     # -- construction -------------------------------------------------------------------
     def add(self, obj: Any, name: str | None = None) -> None:
@@ -369,7 +372,9 @@ class Namespace:
                 self.add(s)
 
     def add_model(self, model: Any) -> None:
-        """Register a model's layers, parameters, entries, sizes and intermediates."""
+        """Register a model's layers, parameters, entries, sizes, intermediates and LaTeX symbols."""
+        for name, tex in model_symbols(model).items():
+            self.latex_symbols.setdefault(tex, set()).add(name)
         for lay in model.layers:
             self.add(lay.symbol)
             if lay.explicit:
