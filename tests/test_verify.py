@@ -394,3 +394,77 @@ def test_str_of_a_verdict_is_a_few_readable_lines():
     latex = v._repr_latex_()
     assert latex.startswith("$") and latex.endswith("$")
     assert r"\underbrace{K^{2}}_{\text{claim}} \;\neq\; \underbrace{K^{3}}_{\text{derived}}" in latex
+
+
+# --------------------------------------------------------------------------------------
+# the model's own LaTeX, copied into a claim (symbols h^{(1)}, W^{(v,h^{(1)})}, latex_names)
+# --------------------------------------------------------------------------------------
+
+
+def _four_layers(**kw):
+    from symrg.model.energy import dbm
+
+    return dbm([2, 2, 2, 2], ["spin", "bernoulli", "spin", "bernoulli"], ["v", "h1", "h2", "h3"],
+               ["W_vh1", "W_h1h2", "W_h2h3"], **kw)
+
+
+def _flip_first(tex: str, term: str) -> str:
+    """The claim with the sign of one printed term flipped."""
+    assert term in tex, term
+    return tex.replace(term, "+" + term[1:] if term.startswith("-") else "-" + term[1:], 1)
+
+
+@pytest.mark.parametrize("overrides", [None, {"h1": r"\tilde h", "W_vh1": "w", "h3": r"\mathbf{s}"}],
+                         ids=["defaults", "latex_names"])
+@pytest.mark.parametrize("summed", [(), ("h3",), ("h3", "h1")], ids=["model", "h3 summed", "h3 h1 summed"])
+def test_the_models_printed_latex_reads_back_equal(overrides, summed):
+    model = _four_layers(latex_names=overrides)
+    for name in summed:
+        model = marginalize(model, name)
+    tex = model.latex()  # left side H(v, h^{(1)}, ...) included
+    if overrides is None:
+        assert "h^{(2)}_{1}" in tex and "W_h1h2" not in tex and "h_{1" not in tex
+    else:
+        assert r"\mathbf{s}" in tex or "h3" in summed
+    for claim in (tex, model.rhs_latex()):
+        v = verify(claim, model)
+        assert v.status == "equal", (v.status, v.reason)
+    # one sign flipped is not equal, with a counterexample
+    term = "- b^{(v)}_{1} v_{1}"
+    bad = verify(_flip_first(model.rhs_latex(), term), model)
+    assert bad.status == "not equal" and bad.counterexample is not None
+    # the difference the counterexample shows is the flipped term, 2 b_v_1 v_1
+    ce = bad.counterexample
+    b, x = float(ce.values["b_v_1"]), float(ce.values["v_1"])
+    assert abs(complex(ce.claimed) - complex(ce.derived) - 2 * b * x) < 1e-9
+
+
+def test_seed_dbm_with_user_symbols_reads_back_equal():
+    names = {"h": r"\tilde h", "W": r"\mathbf{W}", "a": r"\alpha", "U": "K"}
+    model = seed_dbm(2, 2, 2, latex_names=names)
+    tex = model.latex()
+    assert r"\mathbf{W}_{11} \tilde h_{1} v_{1}" in tex and r"K_{11} \tilde h_{1} s_{1}" in tex
+    assert verify(tex, model).status == "equal"
+    eff = marginalize(model, "s", "h")
+    rhs = eff.rhs_latex()
+    assert r"\alpha_{1} v_{1}" in rhs and r"\mathbf{W}_{11}" in rhs and "C_{11}" in rhs
+    v = verify(rhs, eff)
+    assert v.status == "equal", v.reason
+    bad = verify(_flip_first(rhs, r"- \alpha_{1} v_{1}"), eff)
+    assert bad.status == "not equal"
+
+
+def test_user_symbols_of_a_summed_out_layer_read_back():
+    # a summed-out layer keeps its symbol in the parameters that remain (b^{(\tilde h)})
+    model = _four_layers(latex_names={"h1": r"\tilde h"})
+    eff = marginalize(model, "h1")
+    rhs = eff.rhs_latex()
+    assert r"b^{(\tilde h)}_{1}" in rhs and r"W^{(v,\tilde h)}_{1,1}" in rhs
+    assert verify(rhs, eff).status == "equal"
+    assert verify(rhs.replace(r"b^{(\tilde h)}_{1}", r"b^{(\tilde h)}_{2}", 1), eff).status == "not equal"
+
+
+def test_two_names_printing_one_symbol_are_a_claim_error():
+    model = _four_layers(latex_names={"h1": r"\tilde h", "h2": r"\tilde{h}"})
+    with pytest.raises(ClaimError, match="ambiguous"):
+        verify(model.latex(), model)
