@@ -372,3 +372,39 @@ def test_symbol_table_is_built_from_the_model_and_longest_first():
     assert names == {"h1", "h2", "h3", "b_v", "b_h1", "b_h2", "b_h3", "W_vh1", "W_h1h2", "W_h2h3"}  # v reads as v
     # the full printed equation reads back, left side included
     assert read_latex(m.latex(), ns) == m.energy
+
+
+def test_sums_with_numeric_bounds_expand_over_their_indices():
+    from symrg.model.energy import seed_dbm as seed
+
+    eff = seed(3, 2, 2).marginalize("s", "h")
+    ns = Namespace.from_model(eff)
+    W = sp.Matrix(2, 2, lambda i, j: _sym(f"W_{{{i + 1}{j + 1}}}"))
+    a = [_sym(f"a_{i}") for i in (1, 2, 3)]
+    C = eff.intermediates[0].symbol
+    # \sum_{k,l} runs over both indices; nested sums and brackets
+    assert parse_claim(r"\sum_{k,l=1}^{2} W_{1k} C_{kl} W_{2l}", ns) == sum(
+        W[0, k] * C[k, l] * W[1, l] for k in range(2) for l in range(2))
+    assert parse_claim(r"\sum_{1 \le i < j \le 3} a_{i} a_{j}", ns) == a[0] * a[1] + a[0] * a[2] + a[1] * a[2]
+    assert parse_claim(r"\sum_{i=1}^{3} \sum_{j=1}^{3} a_{i} a_{j}", ns) == sp.expand(sum(a) ** 2)
+    assert parse_claim(r"\sum_{k=1}^{2} \left(W_{1k} + \sum_{m=1}^{2} W_{mk}\right) + 1", ns) == (
+        sum(W[0, k] + W[0, k] + W[1, k] for k in range(2)) + 1)
+    assert parse_claim(r"\sum_{k=3}^{2} a_{k}", ns) == 0  # an empty range
+    # free indices come from the namespace; each letter of a subscript is one index
+    ns.indices = {"i": 3}
+    assert parse_claim(r"a_{i} + \sum_{k=1}^{2} W_{ik}", ns) == a[2] + _sym("W_{31}") + _sym("W_{32}")
+    ns.indices = {"i": 2, "j": 1}
+    assert parse_claim(r"W_{ij} + \sum_{k=1}^{2} W_{ik} W_{jk}", ns) == W[1, 0] + W[1, 0] * W[0, 0] + W[1, 1] * W[0, 1]
+    for bad, msg in [
+        (r"\sum_{k=1}^{n} a_{k}", "whole number"),
+        (r"\sum_{k=1}^{2} a_{q}", "unknown name|not bound"),
+        (r"\sum_{k=1}^{2} W_{kq}", "not bound"),
+        (r"\sum_{i=1}^{2} a_{i}", "already in use"),  # i is a free index here
+        (r"\sum_{k,k=1}^{2} a_{k}", "already in use"),
+        (r"\sum_{k=1}^{4} a_{k}", "out of range"),
+        (r"\sum_{k,l,m=1}^{100} a_{1}", "more than 20000 terms"),
+        (r"\sum_{k=1} a_{k}", "upper bound"),
+        (r"\sum a", "range of the sum"),
+    ]:
+        with pytest.raises(ClaimError, match=msg):
+            parse_claim(bad, ns)

@@ -468,3 +468,90 @@ def test_two_names_printing_one_symbol_are_a_claim_error():
     model = _four_layers(latex_names={"h1": r"\tilde h", "h2": r"\tilde{h}"})
     with pytest.raises(ClaimError, match="ambiguous"):
         verify(model.latex(), model)
+
+
+def _coupling_cases(eff, lhs: str):
+    """(free indices, the coefficient the printed definition ``lhs`` stands for), from the canonical form.
+
+    The energy is ``E_0 - sum_i theta_i x_i - sum_{i<j} J_ij x_i x_j - sum_ij J^{(x,y)}_ij x_i y_j``
+    (symrg.output.printing.couplings_latex), so each printed coupling is minus a coefficient of
+    the canonical form, which symrg.engine.canonical computes without the printer.
+    """
+    from symrg.engine.canonical import canonical_form
+    from symrg.model.naming import model_symbols
+
+    cf = canonical_form(eff)
+    syms = model_symbols(eff)
+    names = eff.layer_names
+    field = r"\theta" if any(n.startswith("h") for n in names) else "h"
+
+    def minus(*units):
+        return -cf.coupling(*units).xreplace(cf.entries)
+
+    for a in names:
+        xs = eff.layer(a).states
+        tag = f"^{{({syms[a]})}}" if len(names) > 1 else ""
+        if lhs == f"{field}{tag}_{{i}}":
+            return [({"i": i + 1}, minus(xs[i])) for i in range(len(xs))]
+        if lhs == f"J{tag}_{{ij}}":
+            return [({"i": i + 1, "j": j + 1}, minus(xs[i], xs[j]))
+                    for i in range(len(xs)) for j in range(i + 1, len(xs))]
+        for b in names:
+            if lhs == f"J^{{({syms[a]},{syms[b]})}}_{{ij}}":
+                ys = eff.layer(b).states
+                return [({"i": i + 1, "j": j + 1}, minus(xs[i], ys[j])) for i in range(len(xs)) for j in range(len(ys))]
+    raise AssertionError(f"no coupling is printed as {lhs}")
+
+
+def _check_couplings(eff) -> int:
+    from symrg.output.printing import couplings_latex
+    from symrg.verify.parsing import Namespace, parse_claim
+
+    tex = couplings_latex(eff)
+    checked = 0
+    for definition in tex.split(r", \quad ")[1:]:
+        lhs, rhs = definition.split(" = ", 1)
+        if lhs == "C":  # the intermediate: its printed definition is the model's
+            v = verify(rhs, eff.intermediates[0].symbol, model=eff)
+            assert v.status == "equal", v.reason
+            continue
+        for indices, derived in _coupling_cases(eff, lhs):
+            ns = Namespace.from_model(eff)
+            ns.indices = indices  # the free indices i, j of the printed definition
+            claim = parse_claim(rhs, ns)
+            v = verify(claim, derived, model=eff)
+            assert v.status == "equal", (lhs, indices, v.reason)
+            checked += 1
+            # one sign flipped: not equal
+            first = rhs.split(" ", 1)
+            if len(first) == 2 and not first[0].startswith("-"):
+                ns = Namespace.from_model(eff)
+                ns.indices = indices
+                assert verify(parse_claim("- " + rhs, ns), derived, model=eff).status == "not equal"
+    return checked
+
+
+def test_printed_couplings_read_back_equal_four_layers_with_user_symbols():
+    from symrg.model.energy import dbm
+
+    model = dbm([3, 2, 2, 2], ["spin", "gaussian", "bernoulli", "gaussian"], ["v", "h1", "h2", "h3"],
+                ["W_vh1", "W_h1h2", "W_h2h3"], latex_names={"h2": r"\mathbf{h}", "W_h1h2": "K"})
+    eff = marginalize(model, "h1", "h3")
+    # theta^{(v)} (3), J^{(v)} (3 pairs), theta^{(h)} (2), J^{(h)} (1), J^{(v,h)} (6)
+    assert _check_couplings(eff) == 15
+
+
+def test_printed_couplings_read_back_equal_default_symbols():
+    from symrg.model.energy import dbm
+
+    model = dbm([2, 2, 2, 2], ["spin", "bernoulli", "spin", "gaussian"], ["v", "h1", "h2", "h3"],
+                ["W_vh1", "W_h1h2", "W_h2h3"])
+    eff = marginalize(model, "h3")
+    # theta of v, h1, h2 (2 each), J^{(h2)} (1 pair), J^{(v,h1)} and J^{(h1,h2)} (4 each)
+    assert _check_couplings(eff) == 15
+
+
+def test_printed_couplings_of_the_seed_dbm_read_back_equal():
+    eff = marginalize(seed_dbm(3, 2, 2, latex_names={"h": r"\tilde h", "W": r"\mathbf{W}"}), "s", "h")
+    # h_i (3) and J_ij (3 pairs): C_{kl} and C_{lk} are one entry of the symmetric C = (I - U U^T)^{-1}
+    assert _check_couplings(eff) == 6

@@ -59,6 +59,7 @@ symrg.errors.ClaimError: \input is refused: a claim may not read or write files 
 from __future__ import annotations
 
 import ast
+import itertools
 import keyword
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -173,6 +174,8 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _SYMBOLS = set("+-*/^_(){}[],'=|&.;:!<>")
+#: the most summands the sums of one claim may expand to
+MAX_SUM_TERMS = 20_000
 
 
 # --------------------------------------------------------------------------------------
@@ -418,6 +421,9 @@ class _Reader:
         self.depth = 0
         self.bars = 0  # open |...| groups
         self.symbols = symbol_table(getattr(ns, "latex_symbols", None) or {})
+        # index letters and their values: the namespace's free indices, then the sums' own
+        self.bound: dict[str, int] = {str(k): int(v) for k, v in (getattr(ns, "indices", None) or {}).items()}
+        self.terms = 0  # summands read so far (bounded by MAX_SUM_TERMS)
 
     # -- helpers ------------------------------------------------------------------------
     def peek(self, k: int = 0) -> _Tok | None:
@@ -727,6 +733,11 @@ class _Reader:
         for c in (f"{base}_{sub}", f"{base}_{plain}"):
             if c in ns.names:
                 return ns.names[c]
+        bound = self.bound_indices(plain, tok)
+        if bound is not None:  # W_{ik} inside \sum_{k=1}^{n}
+            if (base, bound) in ns.entries:
+                return ns.entries[(base, bound)]
+            return self.guard(tok, ns.entry, base, bound)
         if "," in plain and all(p.isdigit() for p in plain.split(",")):
             return self.guard(tok, ns.entry, base, tuple(int(p) for p in plain.split(",")))
         if sub.startswith("{") and plain.isdigit() and (base, tuple(int(ch) for ch in plain)) in ns.entries:
@@ -808,12 +819,15 @@ class _Reader:
         sub_tok = self.peek()
         _, plain = self.subscript()
         parts = plain.split(",")
-        if not all(p.isdigit() for p in parts):
-            raise self.error(f"an entry of {tex} ({name}) is written with numbers, e.g. {tex}_{{1}}; "
-                             f"found the subscript {plain!r}", sub_tok)
+        bound = self.bound_indices(plain, sub_tok)
+        if bound is None and not all(p.isdigit() for p in parts):
+            raise self.error(f"an entry of {tex} ({name}) is written with numbers, e.g. {tex}_{{1}}, or with the "
+                             f"indices of a sum; found the subscript {plain!r}", sub_tok)
         obj = self.ns.names.get(name)
         shape = obj.shape if isinstance(obj, sp.MatrixSymbol) else None
-        if len(parts) > 1:
+        if bound is not None:
+            options = [bound]
+        elif len(parts) > 1:
             options = [tuple(int(p) for p in parts)]
         elif shape is not None and shape[1] == 1:
             options = [(int(plain),)]  # a layer or a field: one index, as printed (h^{(1)}_{12})
@@ -827,6 +841,104 @@ class _Reader:
         if found:
             return next(iter(found.values()))
         return self.guard(sub_tok, self.ns.entry, name, options[-1])
+
+    # -- sums over indices -------------------------------------------------------------------
+    def bound_indices(self, plain: str, tok: _Tok | None) -> tuple[int, ...] | None:
+        """The numeric indices of a subscript written with index letters (``ik``, ``i,2``), or
+        None when it holds no letter bound by a sum or by the namespace's ``indices``."""
+        parts = plain.split(",") if "," in plain else list(plain)
+        if not any(p in self.bound for p in parts):
+            return None
+        out = []
+        for p in parts:
+            if p.isdigit():
+                out.append(int(p))
+            elif p in self.bound:
+                out.append(self.bound[p])
+            else:
+                raise self.error(f"the index {p!r} of the subscript {plain!r} is not bound by a sum (or given "
+                                 "as a free index)", tok)
+        return tuple(out)
+
+    def bound_number(self, what: str) -> int:
+        """A numeric bound of a sum: a number, or one in braces."""
+        t = self.peek()
+        braced = t is not None and t.kind == "sym" and t.text == "{"
+        if braced:
+            self.take()
+            t = self.peek()
+        if t is None or t.kind != "num" or "." in t.text or len(t.text) > 6:
+            raise self.error(f"the {what} of a sum must be a whole number (sums over symbolic ranges are not "
+                             "read)", t)
+        self.take()
+        if braced:
+            self.expect("sym", "}", f"'}}' after the {what} of the sum")
+        return int(t.text)
+
+    def summation(self, cmd: _Tok) -> Any:
+        r"""``\sum_{k=1}^{n}``, ``\sum_{k,l=1}^{n}`` or ``\sum_{1 \le i < j \le n}`` of the
+        product that follows (as :meth:`term` reads it), with numeric bounds: the summand is
+        read once for every value of its indices."""
+        self.expect("sym", "_", "the range of the sum, \\sum_{k=1}^{n}")
+        self.expect("sym", "{", "'{' after \\sum_")
+        letters: list[str] = []
+        pairs = self.at("num")
+        if pairs:  # 1 \le i < j \le n
+            lo = self.bound_number("lower bound")
+            for step in ("le", "letter", "<", "letter", "le"):
+                t = self.peek()
+                if step == "letter" and t is not None and t.kind == "letter":
+                    letters.append(self.take().text)
+                elif step == "<" and t is not None and t.kind == "sym" and t.text == "<":
+                    self.take()
+                elif step == "le" and t is not None and t.kind == "cmd" and t.text in ("le", "leq"):
+                    self.take()
+                else:
+                    raise self.error("expected \\sum_{1 \\le i < j \\le n}", t)
+            hi = self.bound_number("upper bound")
+            self.expect("sym", "}", "'}' closing the range of the sum")
+            n = max(0, hi - lo + 1)
+            count = n * (n - 1) // 2
+        else:
+            while True:
+                t = self.peek()
+                if t is None or t.kind != "letter":
+                    raise self.error("expected an index letter in \\sum_{k=1}^{n}", t)
+                letters.append(self.take().text)
+                if not self.at("sym", ","):
+                    break
+                self.take()
+            self.expect("sym", "=", "'=' in \\sum_{k=1}^{n}")
+            lo = self.bound_number("lower bound")
+            self.expect("sym", "}", "'}' closing the range of the sum")
+            self.expect("sym", "^", "the upper bound of the sum, \\sum_{k=1}^{n}")
+            hi = self.bound_number("upper bound")
+            count = max(0, hi - lo + 1) ** min(len(letters), 8)
+        if len(set(letters)) != len(letters) or any(k in self.bound for k in letters):
+            raise self.error(f"the indices {', '.join(letters)} of the sum are already in use", cmd)
+        self.terms += count
+        if count > MAX_SUM_TERMS or self.terms > MAX_SUM_TERMS:
+            raise self.error(f"the sums of the claim have more than {MAX_SUM_TERMS} terms in all", cmd)
+        values: list = (list(itertools.combinations(range(lo, hi + 1), 2)) if pairs
+                        else list(itertools.product(range(lo, hi + 1), repeat=len(letters))))
+        start, end = self.i, None
+        total: Any = sp.S.Zero
+        for vals in values or [None]:
+            self.i = start
+            if vals is not None:
+                self.bound.update(zip(letters, vals))
+            try:
+                if vals is None:  # an empty range: the summand is still read (and checked), at the lower bound
+                    self.bound.update({k: lo for k in letters})
+                value = self.term()
+            finally:
+                for k in letters:
+                    self.bound.pop(k, None)
+            end = self.i
+            if vals is not None:
+                total = self.guard(cmd, _add, total, value)
+        self.i = end if end is not None else start
+        return total
 
     def primary(self) -> Any:
         t = self.peek()
@@ -901,6 +1013,9 @@ class _Reader:
         if cmd in _COMMAND_FUNCTIONS:
             self.take()
             return self.apply(cmd, t)
+        if cmd == "sum":
+            self.take()
+            return self.summation(t)
         if cmd == "begin":
             return self.matrix()
         if cmd in _RELATIONS or cmd in _EQUALS:

@@ -327,6 +327,9 @@ class Namespace:
     #: the LaTeX symbol of every layer and parameter of the models added -> their names
     #: (:func:`symrg.model.naming.model_symbols`); the LaTeX reader looks symbols up here
     latex_symbols: dict = field(default_factory=dict)
+    #: values of free index letters for the LaTeX reader (``{"i": 1, "j": 2}`` reads
+    #: ``\sum_{k=1}^{2} W_{ik} W_{jk}`` as ``W_{11} W_{21} + W_{12} W_{22}``)
+    indices: dict = field(default_factory=dict)
 
     # -- construction -------------------------------------------------------------------
     def add(self, obj: Any, name: str | None = None) -> None:

@@ -68,7 +68,7 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
 from symrg.errors import BudgetError, ClaimError, VerifyError
 from symrg.model.budgets import check_expression
@@ -794,8 +794,32 @@ def _same(a: dict, b: dict) -> bool:
     return all(sp.expand(a.get(k, 0) - b.get(k, 0)) == 0 for k in keys)
 
 
+def _symmetric_entries(d: Any, ctx: _Context) -> Any:
+    """``d`` with every entry ``C[j, i]`` (``i < j``) of a symmetric intermediate written ``C[i, j]``.
+
+    An intermediate is symmetric when the normal form of its definition equals that of
+    its transpose (``C = (I - U U^T)^{-1}``), the rule the abstract mode uses; index
+    notation sums over both orders (``\\sum_{k,l} W_{ik} C_{kl} W_{jl}``).
+    """
+    rep: dict = {}
+    bil = _Bilinear(ctx)
+    for el in d.atoms(MatrixElement):
+        m, i, j = el.args
+        if not (isinstance(m, sp.MatrixSymbol) and m in ctx.definitions and i.is_Integer and j.is_Integer and i > j):
+            continue
+        try:
+            words = bil.expand(m)
+        except _Unsupported:
+            continue
+        if words == bil.transpose(words):
+            rep[el] = m[j, i]
+    return d.xreplace(rep) if rep else d
+
+
 def _symbolic_step(diff: Any, ctx: _Context) -> tuple[str, str]:
     """("zero", how), ("nonzero", how) or ("unknown", "") for the difference of the two sides."""
+    if not _is_matrix(diff) and ctx.definitions and diff.has(MatrixElement):
+        diff = _symmetric_entries(diff, ctx)
     if _is_matrix(diff):
         if isinstance(diff, sp.ZeroMatrix) or (isinstance(diff, sp.MatrixBase) and all(x == 0 for x in diff)):
             return "zero", "the difference is the zero matrix"
@@ -849,6 +873,8 @@ def _symbolic_step(diff: Any, ctx: _Context) -> tuple[str, str]:
         # explicit mode: write matrix forms by their entries on both sides, then compare
         try:
             d = _explicit_form(d, ctx.explicit)
+            if ctx.definitions and d.has(MatrixElement):
+                d = sp.expand(_symmetric_entries(d, ctx))
             for kind, units in ctx.reductions:
                 d = _reduce_powers(d, kind, units)
         except (TypeError, ValueError, sp.ShapeError, AttributeError):  # best effort; the numeric test follows
