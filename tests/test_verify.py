@@ -555,3 +555,46 @@ def test_printed_couplings_of_the_seed_dbm_read_back_equal():
     eff = marginalize(seed_dbm(3, 2, 2, latex_names={"h": r"\tilde h", "W": r"\mathbf{W}"}), "s", "h")
     # h_i (3) and J_ij (3 pairs): C_{kl} and C_{lk} are one entry of the symmetric C = (I - U U^T)^{-1}
     assert _check_couplings(eff) == 6
+
+
+_SCRIPT = '''
+from symrg.model.energy import dbm
+from symrg.output.document import Derivation
+
+
+def derivation():
+    m = dbm([2, 2, 2, 2], ["spin", "bernoulli", "spin", "bernoulli"], ["v", "h1", "h2", "h3"],
+            ["W_vh1", "W_h1h2", "W_h2h3"])
+    doc = Derivation("four layers")
+    doc.equation("H(v, h1, h2)", m.marginalize("h3"), name="H(v, h1, h2)")
+    return doc
+'''
+
+
+def test_notes_copied_from_the_models_latex_are_checked(tmp_path, capsys):
+    from symrg.cli import main
+    from symrg.output.document import Derivation
+    from symrg.verify.notes import check_notes
+
+    eff = marginalize(_four_layers(latex_names={"h1": r"\tilde h"}), "h3")
+    note = "The marginal is\n\\begin{equation}\n" + eff.latex() + "\n\\end{equation}\n"
+    assert r"H\left(v, \tilde h, h^{(2)}\right) = " in note
+    # a result kept as the model: its own symbols, the left side named with them
+    report = check_notes(note, {"H(v, h1, h2)": eff})
+    assert [(c.result, c.status) for c in report.checks] == [("H(v, h1, h2)", "equal")]
+    wrong = note.replace(r"- b^{(v)}_{1} v_{1}", r"+ b^{(v)}_{1} v_{1}", 1)
+    assert [c.status for c in check_notes(wrong, {"H(v, h1, h2)": eff}).checks] == ["not equal"]
+    # a document keeps the energy only: the default symbols of its entry names read
+    plain = marginalize(_four_layers(), "h3")
+    doc = Derivation("x")
+    doc.equation("H(v, h1, h2)", plain, name="H(v, h1, h2)")
+    note = "\\[ " + plain.latex() + " \\]"
+    assert [(c.result, c.status) for c in check_notes(note, doc).checks] == [("H(v, h1, h2)", "equal")]
+    # and so does the command line, symrg verify FILE NOTES
+    script, notes = tmp_path / "four.py", tmp_path / "notes.tex"
+    script.write_text(_SCRIPT)
+    notes.write_text(note + "\n")
+    assert main(["verify", str(script), str(notes)]) == 0
+    notes.write_text(note.replace(r"- b^{(v)}_{1} v_{1}", r"+ b^{(v)}_{1} v_{1}", 1) + "\n")
+    assert main(["verify", str(script), str(notes)]) == 1
+    capsys.readouterr()

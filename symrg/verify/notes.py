@@ -38,6 +38,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ClaimError, SymrgError
+from symrg.model.naming import latex_name, model_symbols
 from symrg.verify.diagnosis import Diagnosis, diagnose
 from symrg.verify.latex_reader import name_key, read_equations, read_latex
 from symrg.verify.parsing import Namespace
@@ -174,6 +175,26 @@ def _derived(results: Any, name: str) -> Any:
     return value
 
 
+def _symbol_keys(results: Any, name: str) -> tuple[str, ...]:
+    r"""The key of ``H(v, h1)`` as the model's LaTeX writes its left side, ``H(v, h^{(1)})``
+    (the layers' symbols, :func:`symrg.model.naming.model_symbols`), when the result is a model."""
+    m = re.fullmatch(r"\s*([^()]+)\(([^()]*)\)\s*", name)
+    if m is None:
+        return ()
+    try:
+        derived = _derived(results, name)
+    except (SymrgError, KeyError, LookupError):
+        return ()
+    args = [a.strip() for a in m.group(2).split(",")]
+    if hasattr(derived, "rhs_latex") and hasattr(derived, "energy"):
+        syms = model_symbols(derived)
+    else:  # a result kept as an expression (a document's): the layers' default symbols
+        syms = {a: latex_name(a) for a in args if a and latex_name(a) != a}
+    if not any(a in syms for a in args):
+        return ()
+    return (name_key(m.group(1) + "(" + ",".join(syms.get(a, a) for a in args) + ")"),)
+
+
 def verify_latex(results: Any, name: str, text: str, **kwargs: Any) -> Verdict:
     r"""Read the LaTeX claim ``text`` with the names of result ``name``, then verify it.
 
@@ -231,7 +252,7 @@ def check_notes(note: str | Path, results: Any, markdown: bool | None = None, **
     names = list(results.keys()) if isinstance(results, Mapping) else list(getattr(results, "results", {}))
     by_base: dict[str, list[str]] = {}
     for n in names:
-        for base in dict.fromkeys((_base(n), name_key(n))):
+        for base in dict.fromkeys((_base(n), name_key(n), *_symbol_keys(results, n))):
             by_base.setdefault(base, []).append(n)
     checks: list[NoteCheck] = []
     unread: list[str] = []

@@ -62,7 +62,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from symrg.errors import ClaimError
 from symrg.model.exprs import MatScalar
-from symrg.model.naming import model_symbols, subscript_indices
+from symrg.model.naming import latex_name, model_symbols, split_entry, subscript_indices
 
 __all__ = [
     "ClaimError",
@@ -373,6 +373,21 @@ class Namespace:
         for s in sorted(e.free_symbols, key=str):
             if isinstance(s, sp.Symbol):
                 self.add(s)
+                self._add_default_symbol(s)
+
+    def _add_default_symbol(self, s: sp.Symbol) -> None:
+        """The default LaTeX symbol of an entry name outside a model (``h1_2``, ``W_vh1_{12}``:
+        ``h^{(1)}``, ``W^{(v,h^{(1)})}``, :func:`symrg.model.naming.latex_name`), so that a
+        result kept as an expression (a document's) reads the model's printed LaTeX; a base
+        a model already gave a symbol keeps that one only."""
+        parts = split_entry(s.name)
+        if parts is None or parts[0].isalpha():
+            return  # plain names (v_1, W_{12}) read as they always have
+        base, idx, _ = parts
+        self.entries.setdefault((base, idx), s)
+        if any(base in names for names in self.latex_symbols.values()):
+            return
+        self.latex_symbols.setdefault(latex_name(base), set()).add(base)
 
     def add_model(self, model: Any) -> None:
         """Register a model's layers, parameters, entries, sizes, intermediates and LaTeX symbols."""
