@@ -598,3 +598,17 @@ def test_notes_copied_from_the_models_latex_are_checked(tmp_path, capsys):
     notes.write_text(note.replace(r"- b^{(v)}_{1} v_{1}", r"+ b^{(v)}_{1} v_{1}", 1) + "\n")
     assert main(["verify", str(script), str(notes)]) == 1
     capsys.readouterr()
+
+
+def test_a_wide_layer_prints_and_reads_comma_indices():
+    from symrg.model.energy import dbm
+
+    model = dbm([3, 10], ["spin", "bernoulli"], ["v", "h1"], ["W_vh1"])
+    tex = model.latex()
+    assert r"W^{(v,h^{(1)})}_{3,10} h^{(1)}_{10} v_{3}" in tex
+    assert verify(tex, model).status == "equal"
+    eff = marginalize(model, "h1")  # ten softplus terms in the W entries
+    assert r"W^{(v,h^{(1)})}_{3,10}" in eff.rhs_latex()
+    assert verify(eff.rhs_latex(), eff).status == "equal"
+    bad = eff.rhs_latex().replace(r"W^{(v,h^{(1)})}_{3,10}", r"W^{(v,h^{(1)})}_{2,10}", 1)
+    assert verify(bad, eff).status == "not equal"

@@ -27,8 +27,18 @@ Reading rules (the unsurprising reading of a physicist's notation):
   name.  ``1e-3`` is refused (write ``10^{-3}``).  ``\Gamma(x)`` is refused (no Gamma
   function) unless ``\Gamma`` is a known name;
 * ``K' = ...``: a left side that is a name (letters, sub/superscripts, primes, an
-  argument list as in ``H(v)``) names the result; the claim is the right side.
-  Chains ``a = b = c`` and ``align`` rows are read by :func:`read_equations`.
+  argument list as in ``H(v)`` or ``H(v, h^{(1)})``) names the result; the claim is the
+  right side.  Chains ``a = b = c`` and ``align`` rows are read by :func:`read_equations`;
+* a model's own symbols read as its layers, parameters and entries, as
+  ``model.latex()`` and ``couplings_latex`` print them (docs/conventions.md, "Symbols in
+  LaTeX"): ``h^{(1)}_{2}`` is ``h1_2``, ``W^{(v,h^{(1)})}_{1,2}`` (or ``_{12}``) is
+  ``W_vh1_{12}``, and with ``latex_names={"h1": r"\tilde h"}`` ``\tilde h_{2}`` is
+  ``h1_2``.  The symbols come from the model (:func:`symbol_table` of
+  :func:`symrg.model.naming.model_symbols`), never from guessing; two names that print
+  the same symbol make it a :class:`ClaimError`;
+* ``\sum_{k=1}^{n}``, ``\sum_{k,l=1}^{n}`` and ``\sum_{1 \le i < j \le n}`` with whole-number
+  bounds sum the product that follows over their indices (``W_{ik}`` with ``k`` bound);
+  free indices (``i`` in ``h_{i} = ...``) take the values of the namespace's ``indices``.
 
 Why not a library (measured with sympy 1.14 and lark 1.3.1, the Lark-based
 ``sympy.parsing.latex.parse_latex(..., backend="lark")``): it returns ambiguous parse
