@@ -408,3 +408,16 @@ def test_sums_with_numeric_bounds_expand_over_their_indices():
     ]:
         with pytest.raises(ClaimError, match=msg):
             parse_claim(bad, ns)
+
+
+def test_definitions_after_where_are_refused_with_advice():
+    eff = seed_dbm(2, 2, 2).marginalize("s", "h")
+    ns = Namespace.from_model(eff)
+    with pytest.raises(ClaimError, match=r"rhs_latex\(\)") as e:
+        read_latex(eff.latex(), ns)
+    assert eff.latex()[e.value.position:].startswith(r"\text{where }")
+    # the right-hand side alone reads, C_{12} an entry of the intermediate C
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    C = eff.intermediates[0].symbol
+    assert C[0, 1] in read_latex(eff.rhs_latex(), ns).atoms(MatrixElement)

@@ -1342,6 +1342,12 @@ def read_equations(text: str, namespace: Namespace | Mapping | None = None, read
     source = _precheck(text, "LaTeX")
     ns = _namespace(namespace)
     toks = _tokenize(source)
+    for k, t in enumerate(toks):
+        # model.latex() appends ", \quad \text{where } C = ..." (its intermediates' definitions)
+        word = "".join(u.text for u in toks[k + 2:k + 7]) if t.kind == "cmd" and t.text in ("text", "mathrm") else ""
+        if word.startswith("where") and k + 1 < len(toks) and toks[k + 1].text == "{":
+            raise claim_error("the formula goes on with definitions (\\text{where} ...); claim the right-hand "
+                              "side alone (model.rhs_latex()) and each definition separately", source, t.pos)
     out: list[LatexEquation] = []
 
     def side(p: list[_Tok], row: list[_Tok]) -> tuple:
