@@ -63,6 +63,13 @@ def test_there_are_derivation_scripts():
     assert len(DERIVATIONS) >= 3
 
 
+def test_derivation_passes_its_checks(derivation):
+    # every script's own numerical checks (tests/test_cli.py runs the `symrg derive` path on one script)
+    stem, doc = derivation
+    assert doc.checks, f"{stem} checks nothing"
+    assert doc.passed, [(c.name, c.error, c.tolerance) for c in doc.checks if not c.passed]
+
+
 def test_derivation_compiles_with_pdflatex(derivation, tmp_path):
     stem, doc = derivation
     log = _compile(doc, tmp_path, stem)
