@@ -241,14 +241,17 @@ class Verdict:
     def __bool__(self) -> bool:
         return self.equal
 
-    def text(self) -> str:
-        """The verdict with the full counterexample (every value of the point), as the CLI prints it."""
+    def _head(self) -> str:
         head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
         if self.diagnosis is not None:
             head += f"\n  diagnosis: {self.diagnosis.text()}"
-        if self.counterexample is not None:
-            return head + "\n" + self.counterexample.text()
         return head
+
+    def text(self) -> str:
+        """The verdict with the full counterexample (every value of the point), as the CLI prints it."""
+        if self.counterexample is not None:
+            return self._head() + "\n" + self.counterexample.text()
+        return self._head()
 
     def __str__(self) -> str:
         """One or two lines: the verdict, how it was reached, and the counterexample in brief.
@@ -257,12 +260,9 @@ class Verdict:
         NOT EQUAL (numeric): the two sides differ at a random point inside the valid region (point 1 of 24)
           at K = ...: claimed ..., derived ... (difference ...)
         """
-        head = f"{self.status.upper()}" + (f" ({self.method})" if self.method else "") + f": {self.reason}"
-        if self.diagnosis is not None:
-            head += f"\n  diagnosis: {self.diagnosis.text()}"
         if self.counterexample is not None:
-            return head + "\n  " + self.counterexample.brief()
-        return head
+            return self._head() + "\n  " + self.counterexample.brief()
+        return self._head()
 
     def _repr_latex_(self) -> str:
         """Both sides, related by =, \\approx, \\neq or ?=, and the status (Jupyter)."""
